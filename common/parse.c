@@ -1,0 +1,146 @@
+/* Format detection and the checks every parser shares. */
+#include "common/parse.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/text.h"
+#include "common/util.h"
+
+enum nw_err nw_parse_check_input(const char **data, size_t *len, size_t max,
+				 char reason[NW_REASON_MAX])
+{
+	if (!max)
+		max = NW_DEFAULT_MAX_ARTICLE_BYTES;
+	if (*len > max) {
+		snprintf(reason, NW_REASON_MAX,
+			 "input is %zu bytes, over the limit of %zu (max_article_bytes)", *len, max);
+		return NW_ETOOBIG;
+	}
+	if (*len >= 3 && memcmp(*data, "\xEF\xBB\xBF", 3) == 0) {
+		*data += 3;
+		*len -= 3;
+	}
+	size_t bad = 0;
+	if (!nw_utf8_valid(*data, *len, &bad)) {
+		snprintf(reason, NW_REASON_MAX,
+			 "not valid UTF-8 (byte 0x%02x at offset %zu); convert it to UTF-8 first",
+			 (unsigned char)(*data)[bad], bad);
+		return NW_EENCODING;
+	}
+	size_t i = 0;
+	while (i < *len && (unsigned char)(*data)[i] <= ' ')
+		i++;
+	if (i == *len) {
+		snprintf(reason, NW_REASON_MAX, "empty input");
+		return NW_EEMPTY;
+	}
+	return NW_OK;
+}
+
+static bool has_suffix(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+	return n >= k && strcasecmp(name + n - k, suffix) == 0;
+}
+
+enum nw_format nw_parse_detect(const char *name, const char *data, size_t len)
+{
+	if (name) {
+		if (has_suffix(name, ".json") || has_suffix(name, ".ninjs"))
+			return NW_FORMAT_JSON;
+		if (has_suffix(name, ".rss"))
+			return NW_FORMAT_RSS;
+		if (has_suffix(name, ".atom"))
+			return NW_FORMAT_ATOM;
+		if (has_suffix(name, ".rdf"))
+			return NW_FORMAT_RDF;
+		if (has_suffix(name, ".txt"))
+			return NW_FORMAT_TEXT;
+	}
+	size_t i = 0;
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+		i++;
+	if (i < len && (data[i] == '{' || data[i] == '['))
+		return NW_FORMAT_JSON;
+	if (i < len && data[i] == '<') {
+		size_t n = len - i < 4096 ? len - i : 4096;
+		if (memmem(data + i, n, "<feed", 5))
+			return NW_FORMAT_ATOM;
+		if (memmem(data + i, n, "<rdf:RDF", 8))
+			return NW_FORMAT_RDF;
+		if (memmem(data + i, n, "<rss", 4) || memmem(data + i, n, "<channel", 8))
+			return NW_FORMAT_RSS;
+	}
+	return NW_FORMAT_TEXT;
+}
+
+enum nw_err nw_parse(const char *data, size_t len, const struct nw_parse_opts *o,
+		     const struct nw_parse_sink *sink, char reason[NW_REASON_MAX])
+{
+	struct nw_parse_opts opts = *o;
+	if (opts.format == NW_FORMAT_AUTO)
+		opts.format = nw_parse_detect(o->source, data, len);
+	switch (opts.format) {
+	case NW_FORMAT_TEXT:
+	case NW_FORMAT_HTTP:
+		return nw_parse_text(data, len, &opts, sink, reason);
+	case NW_FORMAT_JSON:
+		return nw_parse_json(data, len, &opts, sink, reason);
+	case NW_FORMAT_RSS:
+	case NW_FORMAT_ATOM:
+	case NW_FORMAT_RDF:
+		snprintf(reason, NW_REASON_MAX, "%s feeds are not supported by this build",
+			 nw_format_name(opts.format));
+		return NW_EFORMAT;
+	}
+	snprintf(reason, NW_REASON_MAX, "unknown input format");
+	return NW_EFORMAT;
+}
+
+struct one_ctx {
+	nw_article *first;
+	enum nw_err err;
+	char *reason;
+};
+
+static enum nw_err take_first(void *ctx, nw_article *a)
+{
+	struct one_ctx *c = ctx;
+	if (!c->first)
+		c->first = a;
+	else
+		nw_article_destroy(&a);
+	return NW_OK;
+}
+
+static void note_reject(void *ctx, size_t record, enum nw_err err, const char *reason)
+{
+	struct one_ctx *c = ctx;
+	if (c->err == NW_OK) {
+		c->err = err;
+		snprintf(c->reason, NW_REASON_MAX, "record %zu: %s", record, reason);
+	}
+}
+
+enum nw_err nw_parse_one(const char *data, size_t len, const struct nw_parse_opts *o,
+			 nw_article **out, char reason[NW_REASON_MAX])
+{
+	struct one_ctx c = { NULL, NW_OK, reason };
+	struct nw_parse_sink sink = { take_first, note_reject, &c };
+	enum nw_err err = nw_parse(data, len, o, &sink, reason);
+	if (err == NW_OK && !c.first) {
+		err = c.err != NW_OK ? c.err : NW_EEMPTY;
+		if (c.err == NW_OK)
+			snprintf(reason, NW_REASON_MAX, "input holds no article");
+	}
+	if (err != NW_OK) {
+		nw_article_destroy(&c.first);
+		return err;
+	}
+	*out = c.first;
+	return NW_OK;
+}

@@ -1,0 +1,412 @@
+/* Text normalisation and search folding over utf8proc. Every string of an
+ * article passes through nw_text_clean() exactly once, at parse time. */
+#include "common/text.h"
+
+#include <libxml/HTMLparser.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "common/util.h"
+
+bool nw_utf8_valid(const char *s, size_t n, size_t *bad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t need;
+		uint32_t cp, min;
+		if (c >= 0xC2 && c <= 0xDF) {
+			need = 1; cp = c & 0x1F; min = 0x80;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			need = 2; cp = c & 0x0F; min = 0x800;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			need = 3; cp = c & 0x07; min = 0x10000;
+		} else {
+			goto invalid;
+		}
+		if (n - i <= need)
+			goto invalid;
+		for (size_t k = 1; k <= need; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				goto invalid;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			goto invalid;
+		i += need + 1;
+	}
+	return true;
+invalid:
+	if (bad)
+		*bad = i;
+	return false;
+}
+
+int32_t nw_utf8_next(const char **pp, const char *end)
+{
+	const unsigned char *p = (const unsigned char *)*pp;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n = utf8proc_iterate(p, end - *pp, &cp);
+	if (n <= 0) {
+		(*pp)++;
+		return -1;
+	}
+	*pp += n;
+	return cp;
+}
+
+size_t nw_utf8_encode(int32_t cp, char *out)
+{
+	if (!utf8proc_codepoint_valid(cp))
+		return 0;
+	return (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)out);
+}
+
+size_t nw_utf8_len(const char *s, size_t n)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			count++;
+	return count;
+}
+
+bool nw_is_space(int32_t cp)
+{
+	if (cp < 0x80)
+		return cp == ' ' || (cp >= '\t' && cp <= '\r');
+	if (cp == 0x85)
+		return true;
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_ZS:
+	case UTF8PROC_CATEGORY_ZL:
+	case UTF8PROC_CATEGORY_ZP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool nw_is_invisible(int32_t cp)
+{
+	if (cp < 0x80)
+		return cp < 0x20 ? !nw_is_space(cp) : cp == 0x7F;
+	if (nw_is_space(cp))
+		return false;
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_CC:
+	case UTF8PROC_CATEGORY_CF:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Code points whose NFC form is themselves whatever surrounds them, so a
+ * string made only of them needs no utf8proc pass. */
+static bool nfc_stable(int32_t cp)
+{
+	return cp < 0x300 || (cp >= 0x1E00 && cp <= 0x1EFF) ||
+	       (cp >= 0x2010 && cp <= 0x205F) || (cp >= 0x20A0 && cp <= 0x20BF);
+}
+
+enum nw_err nw_html_strip(const char *s, size_t n, char **out)
+{
+	static const char *const block[] = {
+		"p", "br", "div", "li", "ul", "ol", "tr", "table", "h1", "h2",
+		"h3", "h4", "h5", "h6", "blockquote", "section", "article",
+		"header", "footer", "figure", "figcaption", "hr", "pre", "dd", "dt",
+	};
+	nw_buf b = NW_BUF_INIT;
+	const char *p = s, *end = s + n;
+	while (p < end) {
+		const char *lt = memchr(p, '<', (size_t)(end - p));
+		if (!lt) {
+			if (nw_buf_append(&b, p, (size_t)(end - p)))
+				goto nomem;
+			break;
+		}
+		if (nw_buf_append(&b, p, (size_t)(lt - p)))
+			goto nomem;
+		const char *q = lt + 1;
+		if (q + 3 <= end && memcmp(q, "!--", 3) == 0) {
+			const char *close = NULL;
+			for (const char *r = q + 3; r + 3 <= end; r++)
+				if (memcmp(r, "-->", 3) == 0) {
+					close = r + 3;
+					break;
+				}
+			if (!close)
+				close = end;
+			if (nw_buf_putc(&b, ' '))
+				goto nomem;
+			p = close;
+			continue;
+		}
+		bool closing = q < end && *q == '/';
+		if (closing)
+			q++;
+		const char *name = q;
+		bool tagish = q < end && (((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z') ||
+				(!closing && (*q == '!' || *q == '?')));
+		const char *gt = NULL;
+		if (tagish) {
+			/* a tag ends at '>' before any other '<', within reason */
+			for (const char *r = q; r < end && r - q < 4096; r++) {
+				if (*r == '>') {
+					gt = r;
+					break;
+				}
+				if (*r == '<')
+					break;
+			}
+		}
+		if (!gt) {
+			if (nw_buf_putc(&b, '<'))
+				goto nomem;
+			p = lt + 1;
+			continue;
+		}
+		size_t nlen = 0;
+		while (name + nlen < gt && (((name[nlen] | 0x20) >= 'a' &&
+		       (name[nlen] | 0x20) <= 'z') || (name[nlen] >= '0' && name[nlen] <= '9')))
+			nlen++;
+		char sep = ' ';
+		for (size_t i = 0; i < NW_ARRAY_LEN(block); i++)
+			if (strlen(block[i]) == nlen && strncasecmp(block[i], name, nlen) == 0)
+				sep = '\n';
+		if (nw_buf_putc(&b, sep))
+			goto nomem;
+		p = gt + 1;
+	}
+	if (!(*out = nw_buf_detach(&b)))
+		return NW_ENOMEM;
+	return NW_OK;
+nomem:
+	nw_buf_release(&b);
+	return NW_ENOMEM;
+}
+
+/* Decodes the reference starting at s (just after '&'); on success returns
+ * the bytes consumed (including ';') and the code point in *cp. */
+static size_t decode_ref(const char *s, const char *end, int32_t *cp)
+{
+	const char *semi = NULL;
+	for (const char *r = s; r < end && r - s < 32; r++) {
+		if (*r == ';') {
+			semi = r;
+			break;
+		}
+		if (!((*r >= '0' && *r <= '9') || ((*r | 0x20) >= 'a' && (*r | 0x20) <= 'z') || *r == '#'))
+			break;
+	}
+	if (!semi || semi == s)
+		return 0;
+	if (*s == '#') {
+		const char *d = s + 1;
+		int base = 10;
+		if (d < semi && (*d | 0x20) == 'x') {
+			base = 16;
+			d++;
+		}
+		if (d == semi)
+			return 0;
+		long v = 0;
+		for (; d < semi; d++) {
+			int digit;
+			if (*d >= '0' && *d <= '9')
+				digit = *d - '0';
+			else if (base == 16 && (*d | 0x20) >= 'a' && (*d | 0x20) <= 'f')
+				digit = (*d | 0x20) - 'a' + 10;
+			else
+				return 0;
+			v = v * base + digit;
+			if (v > 0x10FFFF)
+				v = 0x110000;   /* keep consuming, reject below */
+		}
+		/* Windows-1252 numbers that real feeds use for quotes and dashes */
+		static const int32_t cp1252[32] = {
+			0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+			0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+			0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+			0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+		};
+		if (v >= 0x80 && v <= 0x9F && cp1252[v - 0x80])
+			v = cp1252[v - 0x80];
+		*cp = utf8proc_codepoint_valid((int32_t)v) && v != 0 ? (int32_t)v : 0xFFFD;
+		return (size_t)(semi - s) + 1;
+	}
+	char name[33];
+	size_t len = (size_t)(semi - s);
+	memcpy(name, s, len);
+	name[len] = '\0';
+	if (strcmp(name, "apos") == 0) {   /* XML/HTML5, not in HTML 4 */
+		*cp = '\'';
+		return len + 1;
+	}
+	const htmlEntityDesc *e = htmlEntityLookup((const xmlChar *)name);
+	if (!e)
+		return 0;
+	*cp = (int32_t)e->value;
+	return len + 1;
+}
+
+enum nw_err nw_html_decode(const char *s, size_t n, char **out)
+{
+	nw_buf b = NW_BUF_INIT;
+	const char *p = s, *end = s + n;
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		if (!amp) {
+			if (nw_buf_append(&b, p, (size_t)(end - p)))
+				goto nomem;
+			break;
+		}
+		if (nw_buf_append(&b, p, (size_t)(amp - p)))
+			goto nomem;
+		int32_t cp;
+		size_t used = decode_ref(amp + 1, end, &cp);
+		if (!used) {
+			if (nw_buf_putc(&b, '&'))
+				goto nomem;
+			p = amp + 1;
+			continue;
+		}
+		char enc[4];
+		if (nw_buf_append(&b, enc, nw_utf8_encode(cp, enc)))
+			goto nomem;
+		p = amp + 1 + used;
+	}
+	if (!(*out = nw_buf_detach(&b)))
+		return NW_ENOMEM;
+	return NW_OK;
+nomem:
+	nw_buf_release(&b);
+	return NW_ENOMEM;
+}
+
+/* Removes invisible characters, collapses white space, trims; reports
+ * whether an NFC pass is needed. */
+static enum nw_err squeeze(const char *s, size_t n, nw_buf *b, bool *need_nfc)
+{
+	const char *p = s, *end = s + n;
+	bool pending_space = false;
+	*need_nfc = false;
+	if (nw_buf_reserve(b, n))
+		return NW_ENOMEM;
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+		int32_t cp;
+		const char *start = p;
+		if (c < 0x80) {
+			cp = c;
+			p++;
+		} else {
+			cp = nw_utf8_next(&p, end);
+			if (cp < 0)
+				continue;
+		}
+		if (nw_is_space(cp)) {
+			pending_space = b->len > 0;
+			continue;
+		}
+		if (nw_is_invisible(cp))
+			continue;
+		if (pending_space) {
+			b->data[b->len++] = ' ';
+			pending_space = false;
+		}
+		if (!nfc_stable(cp))
+			*need_nfc = true;
+		memcpy(b->data + b->len, start, (size_t)(p - start));
+		b->len += (size_t)(p - start);
+	}
+	b->data[b->len] = '\0';
+	return NW_OK;
+}
+
+enum nw_err nw_text_clean(const char *s, size_t n, unsigned flags, char **out)
+{
+	enum nw_err err = NW_OK;
+	char *stripped = NULL, *decoded = NULL;
+	nw_buf b = NW_BUF_INIT;
+	if ((flags & NW_CLEAN_HTML) && (memchr(s, '<', n) || memchr(s, '&', n))) {
+		if ((err = nw_html_strip(s, n, &stripped)))
+			goto out;
+		if ((err = nw_html_decode(stripped, strlen(stripped), &decoded)))
+			goto out;
+		s = decoded;
+		n = strlen(decoded);
+	}
+	bool need_nfc;
+	if ((err = squeeze(s, n, &b, &need_nfc)))
+		goto out;
+	if (!need_nfc) {
+		*out = nw_buf_detach(&b);
+		err = *out ? NW_OK : NW_ENOMEM;
+		goto out;
+	}
+	utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)b.data);
+	if (!nfc) {
+		err = NW_ENOMEM;
+		goto out;
+	}
+	*out = (char *)nfc;
+out:
+	nw_buf_release(&b);
+	free(stripped);
+	free(decoded);
+	return err;
+}
+
+enum nw_err nw_text_fold(const char *s, size_t n, char **out)
+{
+	nw_buf b = NW_BUF_INIT;
+	const char *p = s, *end = s + n;
+	if (nw_buf_reserve(&b, n))
+		return NW_ENOMEM;
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x80) {
+			if (nw_buf_putc(&b, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c)))
+				goto nomem;
+			p++;
+			continue;
+		}
+		int32_t cp = nw_utf8_next(&p, end);
+		if (cp < 0)
+			continue;
+		if (cp == 0x0110 || cp == 0x0111) {   /* Đ đ */
+			if (nw_buf_putc(&b, 'd'))
+				goto nomem;
+			continue;
+		}
+		utf8proc_int32_t dec[8];
+		int last = 0;
+		utf8proc_ssize_t k = utf8proc_decompose_char(cp, dec, 8,
+			UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |
+			UTF8PROC_COMPAT, &last);
+		if (k < 0 || k > 8) {
+			dec[0] = cp;
+			k = 1;
+		}
+		for (utf8proc_ssize_t i = 0; i < k; i++) {
+			int32_t d = dec[i] == 0x0111 ? 'd' : dec[i];
+			char enc[4];
+			if (nw_buf_append(&b, enc, nw_utf8_encode(d, enc)))
+				goto nomem;
+		}
+	}
+	if (!(*out = nw_buf_detach(&b)))
+		return NW_ENOMEM;
+	return NW_OK;
+nomem:
+	nw_buf_release(&b);
+	return NW_ENOMEM;
+}

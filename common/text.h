@@ -1,0 +1,57 @@
+/* Text normalisation: UTF-8 validation, the cleaning every article string
+ * goes through (HTML remnants, NFC, control/zero-width removal, whitespace
+ * collapsing) and the search folding shared by the indexer and notifier. */
+#ifndef NW_TEXT_H
+#define NW_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <newswire/error.h>
+
+/* True if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values
+ * above U+10FFFF). On false, *bad (if not NULL) is the offending offset. */
+bool nw_utf8_valid(const char *s, size_t n, size_t *bad);
+
+/* Decodes one code point of valid UTF-8 at *p (advancing it); returns -1
+ * and advances one byte on malformed input. */
+int32_t nw_utf8_next(const char **p, const char *end);
+
+/* Encodes cp into out (4 bytes room); returns the byte count (0 if invalid). */
+size_t nw_utf8_encode(int32_t cp, char *out);
+
+/* Counts code points in valid UTF-8. */
+size_t nw_utf8_len(const char *s, size_t n);
+
+/* True for characters that read as white space (ASCII space/tab/newlines,
+ * Unicode Zs/Zl/Zp including NO-BREAK SPACE). */
+bool nw_is_space(int32_t cp);
+/* True for characters removed outright: controls other than white space,
+ * format characters (zero-width space/joiners, BOM, soft hyphen, ...). */
+bool nw_is_invisible(int32_t cp);
+
+enum {
+	NW_CLEAN_HTML = 1 << 0,   /* strip tags, decode character references */
+};
+
+/* Cleans valid UTF-8 into a new string (caller frees): with NW_CLEAN_HTML
+ * tags are stripped and entities decoded first; then control and zero-width
+ * characters are removed, white space runs collapse to one space, the ends
+ * are trimmed, and the result is put in NFC. */
+enum nw_err nw_text_clean(const char *s, size_t n, unsigned flags, char **out);
+
+/* Decodes HTML character references (&amp; &#233; &#xE9; and the HTML 4
+ * names) into a new string (caller frees). Unknown references stay as they are. */
+enum nw_err nw_html_decode(const char *s, size_t n, char **out);
+
+/* Replaces HTML tags and comments with a space (block-level tags such as
+ * <p>, <br>, <div> with a newline) into a new string (caller frees). Text
+ * that only looks like a tag ("a < b") is kept. */
+enum nw_err nw_html_strip(const char *s, size_t n, char **out);
+
+/* Search folding: lower case, diacritics removed, đ/Đ to d (Unicode does
+ * not decompose đ), applied code point by code point so offsets of words
+ * stay in order. Result is a new string (caller frees). */
+enum nw_err nw_text_fold(const char *s, size_t n, char **out);
+
+#endif

@@ -1,0 +1,28 @@
+/* The newswire command-line client: shared option handling and one entry
+ * point per command. */
+#ifndef NW_CLI_H
+#define NW_CLI_H
+
+#include <stdbool.h>
+
+#include "common/config.h"
+
+/* Exit codes, the same for every command and daemon. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	const char *prog;       /* "newswire" */
+	const char *command;    /* "parse", ... */
+	nw_config *cfg;         /* after -c and --set */
+	int argc;               /* the command's remaining arguments */
+	char **argv;
+};
+
+/* Prints "newswire CMD: message" and a hint, returns EXIT_USAGE. */
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+int cmd_parse(struct cli *c);
+int cmd_config(struct cli *c);
+
+#endif

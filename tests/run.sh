@@ -1,0 +1,20 @@
+#!/bin/sh
+# The whole test suite: install what is missing, build with -Werror and
+# ASan+UBSan, run every test with ctest. Exits non-zero on any failure.
+#   tests/run.sh [ctest args...]      e.g. tests/run.sh -L unit
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+deploy/deps.sh
+
+build=${NW_TEST_BUILD_DIR:-build/test}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+      -DNW_WERROR=ON -DNW_SANITIZE=ON >/dev/null 2>"$build.cmake.log" \
+  || { cat "$build.cmake.log" >&2; exit 1; }
+cmake --build "$build" -j"$(nproc)"
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$build"
+ctest --output-on-failure -j"$(nproc)" "$@"

@@ -174,7 +174,7 @@ enum nw_err nw_article_encode(const nw_article *a, nw_buf *out)
 	msgpack_packer_init(&pk, out, write_buf);
 	char simhash[17];
 	snprintf(simhash, sizeof(simhash), "%016llx", (unsigned long long)a->simhash);
-	size_t n = 20 + (a->seq ? 1 : 0) + (a->ingested_at ? 1 : 0);
+	size_t n = 19 + (a->seq ? 1 : 0) + (a->ingested_at ? 1 : 0);
 	int rc = msgpack_pack_map(&pk, n);
 	rc |= pack_key(&pk, "v") || msgpack_pack_uint32(&pk, NW_PROTO_VERSION);
 	rc |= pack_key(&pk, "id") || pack_str(&pk, a->id);

@@ -163,6 +163,16 @@ static const char *const surnames[] = {
 	"Hà", "Chu", "Vương", "Thái", "Đào", "Tăng", "Kiều", "Triệu", "Văn",
 };
 
+/* Words that open the name of an organisation, never a person's name
+ * ("Chủ tịch Hội Xuất bản", "Giám đốc Sở Y tế"). */
+static const char *const org_words[] = {
+	"Hội", "Ban", "Bộ", "Sở", "Ủy", "Uỷ", "Công", "Cục", "Viện", "Trường",
+	"Phòng", "Đội", "Tập", "Ngân", "Nhà", "Tổng", "Liên", "Hiệp", "Câu",
+	"Quỹ", "Trung", "Mặt", "Đảng", "Thành", "Tỉnh", "Huyện", "Xã", "Quận",
+	"Tòa", "Đại", "Học", "Báo", "Đài", "Chi", "Sư", "Lữ", "Hãng", "Khu",
+	"Vụ", "Văn", "Chính", "Quốc",
+};
+
 /* Length in words of the cue from the list that starts at word i, or 0. */
 static size_t match_cue(const struct words *ws, size_t i, const char *const *cues,
 			size_t ncues)
@@ -261,6 +271,17 @@ static enum nw_err add_abbreviation(nw_article *a, const struct words *ws, size_
 	return err;
 }
 
+/* A run of capitalised words holding a family name followed by at least
+ * two more syllables ("Theo Phạm Minh Chính" at a sentence start) is a
+ * person from the family name on. */
+static enum nw_err add_surname_person(nw_article *a, const struct words *ws, size_t i, size_t n)
+{
+	for (size_t k = 0; k + 3 <= n; k++)
+		if (word_in_list(&ws->w[i + k], surnames, NW_ARRAY_LEN(surnames)))
+			return add_run(&a->people, ws, i + k, n - k, &a->places);
+	return NW_OK;
+}
+
 enum nw_err nw_extract_entities(nw_article *a, const char *text)
 {
 	struct words ws = { 0 };
@@ -282,7 +303,8 @@ enum nw_err nw_extract_entities(nw_article *a, const char *text)
 			continue;
 		}
 		if ((k = match_cue(&ws, i, person_cues, NW_ARRAY_LEN(person_cues))) &&
-		    ws.w[i + k - 1].space_after && (n = title_run(&ws, i + k)) >= 2) {
+		    ws.w[i + k - 1].space_after && (n = title_run(&ws, i + k)) >= 2 &&
+		    !word_in_list(&ws.w[i + k], org_words, NW_ARRAY_LEN(org_words))) {
 			if ((err = add_run(&a->people, &ws, i + k, n, &a->places)))
 				goto out;
 			i += k + n - 1;
@@ -298,9 +320,8 @@ enum nw_err nw_extract_entities(nw_article *a, const char *text)
 		}
 		if (in_list(run, gazetteer, NW_ARRAY_LEN(gazetteer)))
 			err = nw_strlist_push_unique(&a->places, run);
-		else if (n >= 3 && word_in_list(w, surnames, NW_ARRAY_LEN(surnames)) &&
-			 !nw_strlist_contains(&a->places, run))
-			err = nw_strlist_push_unique(&a->people, run);
+		else
+			err = add_surname_person(a, &ws, i, n);
 		free(run);
 		if (err)
 			goto out;

@@ -123,6 +123,11 @@ enum nw_err nw_html_strip(const char *s, size_t n, char **out)
 		"h3", "h4", "h5", "h6", "blockquote", "section", "article",
 		"header", "footer", "figure", "figcaption", "hr", "pre", "dd", "dt",
 	};
+	/* formatting inside a word or sentence: removed without a space */
+	static const char *const inline_tags[] = {
+		"b", "i", "u", "em", "strong", "a", "span", "font", "sup", "sub",
+		"small", "big", "mark", "abbr", "cite", "code", "s", "strike", "q",
+	};
 	nw_buf b = NW_BUF_INIT;
 	const char *p = s, *end = s + n;
 	while (p < end) {
@@ -181,7 +186,10 @@ enum nw_err nw_html_strip(const char *s, size_t n, char **out)
 		for (size_t i = 0; i < NW_ARRAY_LEN(block); i++)
 			if (strlen(block[i]) == nlen && strncasecmp(block[i], name, nlen) == 0)
 				sep = '\n';
-		if (nw_buf_putc(&b, sep))
+		for (size_t i = 0; i < NW_ARRAY_LEN(inline_tags); i++)
+			if (strlen(inline_tags[i]) == nlen && strncasecmp(inline_tags[i], name, nlen) == 0)
+				sep = '\0';
+		if (sep && nw_buf_putc(&b, sep))
 			goto nomem;
 		p = gt + 1;
 	}

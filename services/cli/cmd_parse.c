@@ -14,14 +14,45 @@
 struct parse_run {
 	const char *path;
 	bool pretty;
+	bool brief;
 	size_t accepted;
 	size_t rejected;
 	bool write_failed;
 };
 
+/* Up to max items of a list, comma-separated, for --brief. */
+static void print_list(const char *label, const nw_strlist *l, size_t max)
+{
+	if (!l->len)
+		return;
+	printf("  %s:", label);
+	for (size_t i = 0; i < l->len && i < max; i++)
+		printf("%s %s", i ? "," : "", l->items[i]);
+	if (l->len > max)
+		printf(", ... (%zu)", l->len);
+	printf("\n");
+}
+
+static void print_brief(const nw_article *a)
+{
+	printf("%s  %s  %-10s  %s\n", a->id, a->lang, a->published ? a->published : "-", a->title);
+	printf("  %zu paragraphs, %zu captions, %llu words%s%s\n", a->paragraphs.len,
+	       a->captions.len, (unsigned long long)a->word_count,
+	       a->byline ? ", byline: " : "", a->byline ? a->byline : "");
+	print_list("people", &a->people, 5);
+	print_list("places", &a->places, 5);
+	print_list("abbreviations", &a->abbreviations, 8);
+}
+
 static enum nw_err print_article(void *ctx, nw_article *a)
 {
 	struct parse_run *r = ctx;
+	if (r->brief) {
+		print_brief(a);
+		nw_article_destroy(&a);
+		r->accepted++;
+		return NW_OK;
+	}
 	char *json = nw_article_to_json_text(a, r->pretty);
 	nw_article_destroy(&a);
 	if (!json)
@@ -42,12 +73,13 @@ static void print_reject(void *ctx, size_t record, enum nw_err err, const char *
 
 static void help(void)
 {
-	printf("usage: newswire parse [--pretty] [--format FMT] FILE...\n\n"
+	printf("usage: newswire parse [--pretty|--brief] [--format FMT] FILE...\n\n"
 	       "Parses each FILE (- for standard input) offline and prints one JSON\n"
 	       "article per line. The format is taken from the file name and content\n"
 	       "unless --format (text, json) is given. A rejected file or record is\n"
 	       "reported on stderr as `path: reason` or `path#N: reason`, and the exit\n"
-	       "status is then 1. Inputs over [ingestd] max_article_bytes are rejected.\n");
+	       "status is then 1. Inputs over [ingestd] max_article_bytes are rejected.\n"
+	       "--brief prints a short human-readable summary instead of JSON.\n");
 }
 
 /* Reads path ("-" = stdin) up to max bytes into *data. */
@@ -87,6 +119,8 @@ int cmd_parse(struct cli *c)
 			return EXIT_OK;
 		} else if (strcmp(arg, "--pretty") == 0) {
 			run.pretty = true;
+		} else if (strcmp(arg, "--brief") == 0) {
+			run.brief = true;
 		} else if (strcmp(arg, "--format") == 0) {
 			if (i + 1 >= c->argc)
 				return cli_usage_error(c, "--format needs a value (text or json)");

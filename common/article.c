@@ -111,37 +111,73 @@ static uint64_t fnv1a(const char *s, size_t n)
 	return h;
 }
 
-static void simhash_add(const char *text, int32_t acc[64])
+/* Per-bit vote counts of simhash. Each token's hash adds its bits into
+ * eight 64-bit words of byte-wide counters (bit k+8j of the hash lands in
+ * byte j of lane k), flushed to 32-bit totals before a byte can overflow:
+ * 8 additions a token instead of 64. */
+struct simhash_acc {
+	uint64_t lanes[8];
+	unsigned pending;
+	uint32_t ones[64];
+	uint32_t tokens;
+};
+
+static void simhash_flush(struct simhash_acc *s)
+{
+	for (int k = 0; k < 8; k++) {
+		for (int j = 0; j < 8; j++)
+			s->ones[k + 8 * j] += (uint32_t)((s->lanes[k] >> (8 * j)) & 0xff);
+		s->lanes[k] = 0;
+	}
+	s->pending = 0;
+}
+
+static void simhash_token(struct simhash_acc *s, uint64_t h)
+{
+	for (int k = 0; k < 8; k++)
+		s->lanes[k] += (h >> k) & 0x0101010101010101ULL;
+	s->tokens++;
+	if (++s->pending == 255)
+		simhash_flush(s);
+}
+
+static bool token_byte(char c)
+{
+	unsigned char u = (unsigned char)c;
+	return u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') ||
+	       (u >= 'A' && u <= 'Z');
+}
+
+static void simhash_add(const char *text, struct simhash_acc *s)
 {
 	char *folded = NULL;
 	if (nw_text_fold(text, strlen(text), &folded))
 		return;
 	const char *p = folded;
 	while (*p) {
-		while (*p && (*p == ' ' || (*p > 0 && *p < '0') || (*p > '9' && *p < 'A')))
+		while (*p && !token_byte(*p))
 			p++;
-		const char *s = p;
-		while (*p && !(*p == ' ' || (*p > 0 && *p < '0') || (*p > '9' && *p < 'A')))
+		const char *start = p;
+		while (*p && token_byte(*p))
 			p++;
-		if (p == s)
-			continue;
-		uint64_t h = fnv1a(s, (size_t)(p - s));
-		for (int b = 0; b < 64; b++)
-			acc[b] += (h >> b) & 1 ? 1 : -1;
+		if (p > start)
+			simhash_token(s, fnv1a(start, (size_t)(p - start)));
 	}
 	free(folded);
 }
 
 uint64_t nw_article_simhash(const nw_article *a)
 {
-	int32_t acc[64] = { 0 };
+	struct simhash_acc s;
+	memset(&s, 0, sizeof(s));
 	for (size_t i = 0; i < a->paragraphs.len; i++)
-		simhash_add(a->paragraphs.items[i], acc);
+		simhash_add(a->paragraphs.items[i], &s);
 	if (a->paragraphs.len == 0 && a->title)
-		simhash_add(a->title, acc);
+		simhash_add(a->title, &s);
+	simhash_flush(&s);
 	uint64_t h = 0;
 	for (int b = 0; b < 64; b++)
-		if (acc[b] > 0)
+		if (2 * s.ones[b] > s.tokens)
 			h |= 1ULL << b;
 	return h;
 }

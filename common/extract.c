@@ -50,8 +50,21 @@ static void classify(struct word *w)
 	size_t letters = 0, uppers = 0, lowers = 0, lo = 0;
 	bool first_upper = false, ok = true;
 	while (p < end) {
-		int32_t cp = nw_utf8_next(&p, end);
-		utf8proc_category_t cat = utf8proc_category(cp);
+		unsigned char c = (unsigned char)*p;
+		int32_t cp, lower;
+		utf8proc_category_t cat;
+		if (c < 0x80) {   /* ASCII without table look-ups */
+			p++;
+			cp = c;
+			cat = c >= 'A' && c <= 'Z' ? UTF8PROC_CATEGORY_LU :
+			      c >= 'a' && c <= 'z' ? UTF8PROC_CATEGORY_LL : UTF8PROC_CATEGORY_ND;
+			lower = cat == UTF8PROC_CATEGORY_LU ? c + 32 : c;
+		} else {
+			cp = nw_utf8_next(&p, end);
+			cat = utf8proc_category(cp);
+			lower = cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT ?
+				utf8proc_tolower(cp) : cp;
+		}
 		if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT) {
 			if (letters == 0)
 				first_upper = true;
@@ -63,12 +76,8 @@ static void classify(struct word *w)
 		} else if (cat == UTF8PROC_CATEGORY_ND) {
 			ok = false;
 		}
-		char enc[4];
-		size_t k = nw_utf8_encode(utf8proc_tolower(cp), enc);
-		if (lo + k < WORD_LOWER_MAX) {
-			memcpy(w->lower + lo, enc, k);
-			lo += k;
-		}
+		if (lo + 4 < WORD_LOWER_MAX)
+			lo += nw_utf8_encode(lower, w->lower + lo);
 	}
 	w->lower[lo] = '\0';
 	w->title = ok && first_upper && uppers == 1 && letters >= 2;
@@ -110,24 +119,30 @@ static enum nw_err tokenize(const char *text, struct words *ws)
 	return NW_OK;
 }
 
-/* Cue phrases, lower case, words separated by single spaces. */
-static const char *const person_cues[] = {
-	"đồng chí", "ông", "bà", "anh", "chị", "cụ", "thầy", "cô giáo",
-	"chủ tịch", "phó chủ tịch", "bí thư", "phó bí thư", "giám đốc",
-	"phó giám đốc", "thủ tướng", "phó thủ tướng", "bộ trưởng",
-	"thứ trưởng", "tổng thống", "tổng bí thư", "chủ nhiệm", "trưởng phòng",
-	"hlv", "huấn luyện viên", "tiền đạo", "tiền vệ", "hậu vệ", "thủ môn",
-	"cầu thủ", "ca sĩ", "diễn viên", "đạo diễn", "nhà văn", "nhà báo",
-	"nghệ sĩ", "bác sĩ", "luật sư", "kỹ sư", "đại tướng", "thượng tướng",
-	"trung tướng", "thiếu tướng", "đại tá", "thượng tá", "trung tá",
-	"thiếu tá", "đại úy", "gs", "pgs", "ts", "ths", "nữ sinh", "nam sinh",
-	"vận động viên", "danh thủ", "chủ tọa",
+/* Cue phrases, lower case, split into (at most three) words. */
+static const char *const person_cues[][3] = {
+	{ "đồng", "chí" }, { "ông" }, { "bà" }, { "anh" }, { "chị" }, { "cụ" },
+	{ "thầy" }, { "cô", "giáo" }, { "chủ", "tịch" }, { "phó", "chủ", "tịch" },
+	{ "bí", "thư" }, { "phó", "bí", "thư" }, { "giám", "đốc" },
+	{ "phó", "giám", "đốc" }, { "thủ", "tướng" }, { "phó", "thủ", "tướng" },
+	{ "bộ", "trưởng" }, { "thứ", "trưởng" }, { "tổng", "thống" },
+	{ "tổng", "bí", "thư" }, { "chủ", "nhiệm" }, { "trưởng", "phòng" }, { "hlv" },
+	{ "huấn", "luyện", "viên" }, { "tiền", "đạo" }, { "tiền", "vệ" },
+	{ "hậu", "vệ" }, { "thủ", "môn" }, { "cầu", "thủ" }, { "ca", "sĩ" },
+	{ "diễn", "viên" }, { "đạo", "diễn" }, { "nhà", "văn" }, { "nhà", "báo" },
+	{ "nghệ", "sĩ" }, { "bác", "sĩ" }, { "luật", "sư" }, { "kỹ", "sư" },
+	{ "đại", "tướng" }, { "thượng", "tướng" }, { "trung", "tướng" },
+	{ "thiếu", "tướng" }, { "đại", "tá" }, { "thượng", "tá" }, { "trung", "tá" },
+	{ "thiếu", "tá" }, { "đại", "úy" }, { "gs" }, { "pgs" }, { "ts" }, { "ths" },
+	{ "nữ", "sinh" }, { "nam", "sinh" }, { "vận", "động", "viên" },
+	{ "danh", "thủ" }, { "chủ", "tọa" },
 };
 
-static const char *const place_cues[] = {
-	"huyện", "xã", "tỉnh", "thị trấn", "thành phố", "tp", "quận", "phường",
-	"thị xã", "thôn", "ấp", "xóm", "khu phố", "quần đảo", "đảo", "thủ đô",
-	"thị tứ", "vùng", "miền",
+static const char *const place_cues[][3] = {
+	{ "huyện" }, { "xã" }, { "tỉnh" }, { "thị", "trấn" }, { "thành", "phố" },
+	{ "tp" }, { "quận" }, { "phường" }, { "thị", "xã" }, { "thôn" }, { "ấp" },
+	{ "xóm" }, { "khu", "phố" }, { "quần", "đảo" }, { "đảo" }, { "thủ", "đô" },
+	{ "thị", "tứ" }, { "vùng" }, { "miền" },
 };
 
 /* Places that need no cue word: provinces and large cities of Viet Nam and
@@ -173,28 +188,22 @@ static const char *const org_words[] = {
 	"Vụ", "Văn", "Chính", "Quốc",
 };
 
-/* Length in words of the cue from the list that starts at word i, or 0. */
-static size_t match_cue(const struct words *ws, size_t i, const char *const *cues,
+/* Length in words of the longest cue from the list that starts at word i
+ * (each next word separated by exactly one space), or 0. */
+static size_t match_cue(const struct words *ws, size_t i, const char *const (*cues)[3],
 			size_t ncues)
 {
 	size_t best = 0;
 	for (size_t c = 0; c < ncues; c++) {
-		const char *cue = cues[c];
-		size_t k = 0, j = i;
-		while (*cue) {
-			const char *sp = strchr(cue, ' ');
-			size_t len = sp ? (size_t)(sp - cue) : strlen(cue);
-			if (j >= ws->len || strlen(ws->w[j].lower) != len ||
-			    memcmp(ws->w[j].lower, cue, len) != 0 ||
-			    (k > 0 && !ws->w[j - 1].space_after))
-				break;
+		const char *const *cue = cues[c];
+		if (cue[0][0] != ws->w[i].lower[0])
+			continue;
+		size_t k = 0;
+		while (k < 3 && cue[k] && i + k < ws->len &&
+		       (k == 0 || ws->w[i + k - 1].space_after) &&
+		       strcmp(ws->w[i + k].lower, cue[k]) == 0)
 			k++;
-			j++;
-			cue += len;
-			if (*cue == ' ')
-				cue++;
-		}
-		if (!*cue && k > best)
+		if ((k == 3 || !cue[k]) && k > best)
 			best = k;
 	}
 	return best;
@@ -220,7 +229,7 @@ static char *run_text(const struct words *ws, size_t i, size_t n)
 static bool in_list(const char *s, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(s, list[i]) == 0)
+		if (s[0] == list[i][0] && strcmp(s, list[i]) == 0)
 			return true;
 	return false;
 }
@@ -228,7 +237,8 @@ static bool in_list(const char *s, const char *const *list, size_t n)
 static bool word_in_list(const struct word *w, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strlen(list[i]) == w->n && memcmp(list[i], w->s, w->n) == 0)
+		if (list[i][0] == w->s[0] && strncmp(list[i], w->s, w->n) == 0 &&
+		    list[i][w->n] == '\0')
 			return true;
 	return false;
 }
@@ -295,14 +305,17 @@ enum nw_err nw_extract_entities(nw_article *a, const char *text)
 		if (w->upper)
 			continue;
 		size_t k, n;
-		if ((k = match_cue(&ws, i, place_cues, NW_ARRAY_LEN(place_cues))) &&
+		bool title_follows = false;   /* cues matter only before a name */
+		for (size_t j = i + 1; j < ws.len && j <= i + 3 && !title_follows; j++)
+			title_follows = ws.w[j].title;
+		if (title_follows && (k = match_cue(&ws, i, place_cues, NW_ARRAY_LEN(place_cues))) &&
 		    ws.w[i + k - 1].space_after && (n = title_run(&ws, i + k)) >= 2) {
 			if ((err = add_run(&a->places, &ws, i + k, n, NULL)))
 				goto out;
 			i += k + n - 1;
 			continue;
 		}
-		if ((k = match_cue(&ws, i, person_cues, NW_ARRAY_LEN(person_cues))) &&
+		if (title_follows && (k = match_cue(&ws, i, person_cues, NW_ARRAY_LEN(person_cues))) &&
 		    ws.w[i + k - 1].space_after && (n = title_run(&ws, i + k)) >= 2 &&
 		    !word_in_list(&ws.w[i + k], org_words, NW_ARRAY_LEN(org_words))) {
 			if ((err = add_run(&a->people, &ws, i + k, n, &a->places)))

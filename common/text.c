@@ -14,6 +14,14 @@ bool nw_utf8_valid(const char *s, size_t n, size_t *bad)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < n) {
+		if (n - i >= 8) {   /* skip ASCII eight bytes at a time */
+			uint64_t word;
+			memcpy(&word, p + i, 8);
+			if (!(word & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
 		unsigned char c = p[i];
 		if (c < 0x80) {
 			i++;
@@ -48,11 +56,21 @@ invalid:
 	return false;
 }
 
-int32_t nw_utf8_next(const char **pp, const char *end)
+int32_t nw_utf8_next_slow(const char **pp, const char *end)
 {
 	const unsigned char *p = (const unsigned char *)*pp;
-	utf8proc_int32_t cp;
-	utf8proc_ssize_t n = utf8proc_iterate(p, end - *pp, &cp);
+	size_t left = (size_t)((const unsigned char *)end - p);
+	unsigned char c = p[0];
+	if (c >= 0xE0 && c <= 0xEF && left >= 3 && (p[1] & 0xC0) == 0x80 &&
+	    (p[2] & 0xC0) == 0x80) {
+		int32_t cp = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+		if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
+			*pp += 3;
+			return cp;
+		}
+	}
+	utf8proc_int32_t cp;   /* 4-byte forms and everything malformed */
+	utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)left, &cp);
 	if (n <= 0) {
 		(*pp)++;
 		return -1;

@@ -13,9 +13,23 @@
  * above U+10FFFF). On false, *bad (if not NULL) is the offending offset. */
 bool nw_utf8_valid(const char *s, size_t n, size_t *bad);
 
-/* Decodes one code point of valid UTF-8 at *p (advancing it); returns -1
- * and advances one byte on malformed input. */
-int32_t nw_utf8_next(const char **p, const char *end);
+int32_t nw_utf8_next_slow(const char **p, const char *end);
+
+/* Decodes one code point at *p (advancing it); returns -1 and advances one
+ * byte on malformed input. p < end. */
+static inline int32_t nw_utf8_next(const char **pp, const char *end)
+{
+	const unsigned char *p = (const unsigned char *)*pp;
+	if (p[0] < 0x80) {
+		*pp += 1;
+		return p[0];
+	}
+	if (p[0] >= 0xC2 && p[0] <= 0xDF && end - *pp >= 2 && (p[1] & 0xC0) == 0x80) {
+		*pp += 2;
+		return ((p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+	}
+	return nw_utf8_next_slow(pp, end);
+}
 
 /* Encodes cp into out (4 bytes room); returns the byte count (0 if invalid). */
 size_t nw_utf8_encode(int32_t cp, char *out);

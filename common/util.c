@@ -21,6 +21,7 @@ enum nw_err nw_buf_reserve(nw_buf *b, size_t extra)
 		return NW_ENOMEM;
 	b->data = p;
 	b->cap = cap;
+	b->data[b->len] = '\0';   /* terminated even if nothing is appended */
 	return NW_OK;
 }
 

@@ -13,7 +13,7 @@
 #define NW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A growable byte buffer. The bytes are always NUL-terminated (not counted
- * in len) once anything has been appended. Embed it and call nw_buf_release(). */
+ * in len) once any room has been reserved. Embed it and call nw_buf_release(). */
 typedef struct nw_buf {
 	char *data;
 	size_t len;

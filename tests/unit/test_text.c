@@ -107,6 +107,8 @@ static void folding(void **state)
 	assert_fold("ộ ở ữ", "o o u");                                    /* two marks */
 	assert_fold("ANTQ, 09/CTr", "antq, 09/ctr");
 	assert_fold("Straße", "strasse");
+	assert_fold("\xDF\xB0", "");           /* only a combining mark: empty, terminated */
+	assert_fold("\xCC\x81\xCC\x82", "");
 }
 
 static void fold_keeps_ascii_and_length_order(void **state)

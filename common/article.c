@@ -182,15 +182,14 @@ uint64_t nw_article_simhash(const nw_article *a)
 	return h;
 }
 
-static enum nw_err join_text(const nw_article *a, nw_buf *b)
+/* The start of the text (title, then paragraphs) for language detection:
+ * a few kilobytes tell the language as well as the whole article. */
+static enum nw_err sample_text(const nw_article *a, nw_buf *b)
 {
 	if (nw_buf_puts(b, a->title ? a->title : ""))
 		return NW_ENOMEM;
-	for (size_t i = 0; i < a->paragraphs.len; i++)
+	for (size_t i = 0; i < a->paragraphs.len && b->len < 4096; i++)
 		if (nw_buf_putc(b, '\n') || nw_buf_puts(b, a->paragraphs.items[i]))
-			return NW_ENOMEM;
-	for (size_t i = 0; i < a->captions.len; i++)
-		if (nw_buf_putc(b, '\n') || nw_buf_puts(b, a->captions.items[i]))
 			return NW_ENOMEM;
 	return NW_OK;
 }
@@ -198,7 +197,7 @@ static enum nw_err join_text(const nw_article *a, nw_buf *b)
 enum nw_err nw_article_finish(nw_article *a)
 {
 	enum nw_err err = NW_OK;
-	nw_buf all = NW_BUF_INIT;
+	nw_buf sample = NW_BUF_INIT;
 	if (!a->title || !*a->title)
 		return NW_ENOTITLE;
 	if (!a->lead && !(a->lead = nw_strdup(a->paragraphs.len ? a->paragraphs.items[0] : "")))
@@ -206,9 +205,9 @@ enum nw_err nw_article_finish(nw_article *a)
 	nw_article_content_id(a, a->id);
 	a->word_count = nw_article_word_count(a);
 	a->simhash = nw_article_simhash(a);
-	if ((err = join_text(a, &all)))
+	if (!a->lang && (err = sample_text(a, &sample)))
 		goto out;
-	if (!a->lang && !(a->lang = nw_strdup(nw_detect_lang(all.data)))) {
+	if (!a->lang && !(a->lang = nw_strdup(nw_detect_lang(sample.data)))) {
 		err = NW_ENOMEM;
 		goto out;
 	}
@@ -220,7 +219,7 @@ enum nw_err nw_article_finish(nw_article *a)
 	for (size_t i = 0; i < a->captions.len && !err; i++)
 		err = nw_extract_entities(a, a->captions.items[i]);
 out:
-	nw_buf_release(&all);
+	nw_buf_release(&sample);
 	return err;
 }
 

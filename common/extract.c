@@ -20,6 +20,7 @@ struct word {
 	bool title;        /* Upper followed by lower-case letters only */
 	bool upper;        /* two or more letters, no lower-case */
 	bool space_after;  /* exactly one space separates it from the next */
+	bool lowered;      /* lower[] filled (only words a cue check looks at) */
 	char lower[WORD_LOWER_MAX];
 };
 
@@ -30,58 +31,46 @@ struct words {
 
 static bool is_word_cp(int32_t cp)
 {
-	if (cp < 0x80)
-		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
-		       (cp >= '0' && cp <= '9');
-	switch (utf8proc_category(cp)) {
-	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
-	case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
-	case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
-	case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ND:
-		return true;
-	default:
-		return false;
-	}
+	return nw_cp_classify(cp).flags & NW_CP_WORD;
 }
 
 static void classify(struct word *w)
 {
 	const char *p = w->s, *end = w->s + w->n;
-	size_t letters = 0, uppers = 0, lowers = 0, lo = 0;
-	bool first_upper = false, ok = true;
+	size_t letters = 0, uppers = 0, lowers = 0;
+	bool first_upper = false, digits = false;
 	while (p < end) {
-		unsigned char c = (unsigned char)*p;
-		int32_t cp, lower;
-		utf8proc_category_t cat;
-		if (c < 0x80) {   /* ASCII without table look-ups */
-			p++;
-			cp = c;
-			cat = c >= 'A' && c <= 'Z' ? UTF8PROC_CATEGORY_LU :
-			      c >= 'a' && c <= 'z' ? UTF8PROC_CATEGORY_LL : UTF8PROC_CATEGORY_ND;
-			lower = cat == UTF8PROC_CATEGORY_LU ? c + 32 : c;
-		} else {
-			cp = nw_utf8_next(&p, end);
-			cat = utf8proc_category(cp);
-			lower = cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT ?
-				utf8proc_tolower(cp) : cp;
-		}
-		if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT) {
+		int32_t cp = nw_utf8_next(&p, end);
+		struct nw_cp c = nw_cp_classify(cp);
+		if (c.flags & NW_CP_UPPER) {
 			if (letters == 0)
 				first_upper = true;
 			uppers++;
 			letters++;
-		} else if (cat == UTF8PROC_CATEGORY_LL) {
+		} else if (c.flags & NW_CP_LOWER) {
 			lowers++;
 			letters++;
-		} else if (cat == UTF8PROC_CATEGORY_ND) {
-			ok = false;
+		} else if (cp >= '0' && cp <= '9') {
+			digits = true;
 		}
-		if (lo + 4 < WORD_LOWER_MAX)
-			lo += nw_utf8_encode(lower, w->lower + lo);
 	}
-	w->lower[lo] = '\0';
-	w->title = ok && first_upper && uppers == 1 && letters >= 2;
+	w->lowered = false;
+	w->title = !digits && first_upper && uppers == 1 && letters >= 2;
 	w->upper = uppers >= 2 && lowers == 0;
+}
+
+/* The word in lower case, computed on first use. */
+static const char *word_lower(struct word *w)
+{
+	if (w->lowered)
+		return w->lower;
+	const char *p = w->s, *end = w->s + w->n;
+	size_t lo = 0;
+	while (p < end && lo + 4 < WORD_LOWER_MAX)
+		lo += nw_utf8_encode(nw_cp_classify(nw_utf8_next(&p, end)).lower, w->lower + lo);
+	w->lower[lo] = '\0';
+	w->lowered = true;
+	return w->lower;
 }
 
 static enum nw_err tokenize(const char *text, struct words *ws)
@@ -190,18 +179,19 @@ static const char *const org_words[] = {
 
 /* Length in words of the longest cue from the list that starts at word i
  * (each next word separated by exactly one space), or 0. */
-static size_t match_cue(const struct words *ws, size_t i, const char *const (*cues)[3],
+static size_t match_cue(struct words *ws, size_t i, const char *const (*cues)[3],
 			size_t ncues)
 {
 	size_t best = 0;
+	const char *first = word_lower(&ws->w[i]);
 	for (size_t c = 0; c < ncues; c++) {
 		const char *const *cue = cues[c];
-		if (cue[0][0] != ws->w[i].lower[0])
+		if (cue[0][0] != first[0])
 			continue;
 		size_t k = 0;
 		while (k < 3 && cue[k] && i + k < ws->len &&
 		       (k == 0 || ws->w[i + k - 1].space_after) &&
-		       strcmp(ws->w[i + k].lower, cue[k]) == 0)
+		       strcmp(word_lower(&ws->w[i + k]), cue[k]) == 0)
 			k++;
 		if ((k == 3 || !cue[k]) && k > best)
 			best = k;

@@ -95,35 +95,81 @@ size_t nw_utf8_len(const char *s, size_t n)
 	return count;
 }
 
+#define LATIN_END 0x250
+#define LATIN_ADD_START 0x1E00
+#define LATIN_ADD_END 0x1F00
+
+static struct nw_cp latin_table[LATIN_END];
+static struct nw_cp latin_add_table[LATIN_ADD_END - LATIN_ADD_START];
+
+static struct nw_cp classify_slow(int32_t cp)
+{
+	struct nw_cp c = { 0, 0, cp };
+	utf8proc_category_t cat = utf8proc_category(cp);
+	switch (cat) {
+	case UTF8PROC_CATEGORY_LU:
+	case UTF8PROC_CATEGORY_LT:
+		c.flags = NW_CP_UPPER | NW_CP_WORD;
+		c.lower = utf8proc_tolower(cp);
+		break;
+	case UTF8PROC_CATEGORY_LL:
+		c.flags = NW_CP_LOWER | NW_CP_WORD;
+		break;
+	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC:
+	case UTF8PROC_CATEGORY_ND:
+		c.flags = NW_CP_WORD;
+		break;
+	case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+		c.flags = NW_CP_SPACE;
+		break;
+	case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF:
+		c.flags = NW_CP_INVISIBLE;
+		break;
+	default:
+		break;
+	}
+	if ((cp >= '\t' && cp <= '\r') || cp == 0x85)
+		c.flags = NW_CP_SPACE;
+	if (cp == 0x0110 || cp == 0x0111) {   /* Đ đ: Unicode does not decompose them */
+		c.fold = 'd';
+	} else if (c.flags & NW_CP_WORD) {
+		utf8proc_int32_t dec[4];
+		int last = 0;
+		utf8proc_ssize_t k = utf8proc_decompose_char(cp, dec, 4,
+			UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |
+			UTF8PROC_COMPAT, &last);
+		if (k == 1 && dec[0] < 0x80)
+			c.fold = (char)dec[0];
+	}
+	return c;
+}
+
+__attribute__((constructor)) static void build_tables(void)
+{
+	for (int32_t cp = 0; cp < LATIN_END; cp++)
+		latin_table[cp] = classify_slow(cp);
+	for (int32_t cp = LATIN_ADD_START; cp < LATIN_ADD_END; cp++)
+		latin_add_table[cp - LATIN_ADD_START] = classify_slow(cp);
+}
+
+struct nw_cp nw_cp_classify(int32_t cp)
+{
+	if (cp >= 0 && cp < LATIN_END)
+		return latin_table[cp];
+	if (cp >= LATIN_ADD_START && cp < LATIN_ADD_END)
+		return latin_add_table[cp - LATIN_ADD_START];
+	return classify_slow(cp);
+}
+
 bool nw_is_space(int32_t cp)
 {
-	if (cp < 0x80)
-		return cp == ' ' || (cp >= '\t' && cp <= '\r');
-	if (cp == 0x85)
-		return true;
-	switch (utf8proc_category(cp)) {
-	case UTF8PROC_CATEGORY_ZS:
-	case UTF8PROC_CATEGORY_ZL:
-	case UTF8PROC_CATEGORY_ZP:
-		return true;
-	default:
-		return false;
-	}
+	return nw_cp_classify(cp).flags & NW_CP_SPACE;
 }
 
 bool nw_is_invisible(int32_t cp)
 {
-	if (cp < 0x80)
-		return cp < 0x20 ? !nw_is_space(cp) : cp == 0x7F;
-	if (nw_is_space(cp))
-		return false;
-	switch (utf8proc_category(cp)) {
-	case UTF8PROC_CATEGORY_CC:
-	case UTF8PROC_CATEGORY_CF:
-		return true;
-	default:
-		return false;
-	}
+	return nw_cp_classify(cp).flags & NW_CP_INVISIBLE;
 }
 
 /* Code points whose NFC form is themselves whatever surrounds them, so a
@@ -338,11 +384,12 @@ static enum nw_err squeeze(const char *s, size_t n, nw_buf *b, bool *need_nfc)
 			if (cp < 0)
 				continue;
 		}
-		if (nw_is_space(cp)) {
+		uint8_t flags = c < 0x80 ? latin_table[c].flags : nw_cp_classify(cp).flags;
+		if (flags & NW_CP_SPACE) {
 			pending_space = b->len > 0;
 			continue;
 		}
-		if (nw_is_invisible(cp))
+		if (flags & NW_CP_INVISIBLE)
 			continue;
 		if (pending_space) {
 			b->data[b->len++] = ' ';
@@ -398,27 +445,23 @@ enum nw_err nw_text_fold(const char *s, size_t n, char **out)
 	if (nw_buf_reserve(&b, n))
 		return NW_ENOMEM;
 	while (p < end) {
-		unsigned char c = (unsigned char)*p;
-		if (c < 0x80) {
-			if (nw_buf_putc(&b, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c)))
-				goto nomem;
-			p++;
-			continue;
-		}
 		int32_t cp = nw_utf8_next(&p, end);
 		if (cp < 0)
 			continue;
-		if (cp == 0x0110 || cp == 0x0111) {   /* Đ đ */
-			if (nw_buf_putc(&b, 'd'))
+		char simple = cp < 0x80 ? (char)latin_table[cp].lower : nw_cp_classify(cp).fold;
+		if (simple) {
+			/* an expansion below may have used the room reserved up front */
+			if (b.len + 1 >= b.cap && nw_buf_reserve(&b, 1))
 				goto nomem;
+			b.data[b.len++] = simple;
 			continue;
 		}
-		utf8proc_int32_t dec[8];
+		utf8proc_int32_t dec[32];   /* the longest decomposition is 18 */
 		int last = 0;
-		utf8proc_ssize_t k = utf8proc_decompose_char(cp, dec, 8,
+		utf8proc_ssize_t k = utf8proc_decompose_char(cp, dec, 32,
 			UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |
 			UTF8PROC_COMPAT, &last);
-		if (k < 0 || k > 8) {
+		if (k < 0 || k > 32) {
 			dec[0] = cp;
 			k = 1;
 		}
@@ -429,6 +472,7 @@ enum nw_err nw_text_fold(const char *s, size_t n, char **out)
 				goto nomem;
 		}
 	}
+	b.data[b.len] = '\0';
 	if (!(*out = nw_buf_detach(&b)))
 		return NW_ENOMEM;
 	return NW_OK;

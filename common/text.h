@@ -37,6 +37,25 @@ size_t nw_utf8_encode(int32_t cp, char *out);
 /* Counts code points in valid UTF-8. */
 size_t nw_utf8_len(const char *s, size_t n);
 
+/* Character classes of a code point. */
+enum {
+	NW_CP_UPPER = 1 << 0,      /* Lu, Lt */
+	NW_CP_LOWER = 1 << 1,      /* Ll */
+	NW_CP_SPACE = 1 << 2,      /* see nw_is_space() */
+	NW_CP_INVISIBLE = 1 << 3,  /* see nw_is_invisible() */
+	NW_CP_WORD = 1 << 4,       /* letters, combining marks, decimal digits */
+};
+
+struct nw_cp {
+	uint8_t flags;
+	char fold;       /* the ASCII character it folds to, or 0 if none/several */
+	int32_t lower;   /* simple lower-case mapping */
+};
+
+/* Classes of cp: from a precomputed table for ASCII and the Latin blocks
+ * Vietnamese uses (U+0000-U+024F, U+1E00-U+1EFF), else from utf8proc. */
+struct nw_cp nw_cp_classify(int32_t cp);
+
 /* True for characters that read as white space (ASCII space/tab/newlines,
  * Unicode Zs/Zl/Zp including NO-BREAK SPACE). */
 bool nw_is_space(int32_t cp);

@@ -107,6 +107,9 @@ static void folding(void **state)
 	assert_fold("ộ ở ữ", "o o u");                                    /* two marks */
 	assert_fold("ANTQ, 09/CTr", "antq, 09/ctr");
 	assert_fold("Straße", "strasse");
+	assert_fold("\xEF\xB7\xBA abc", "\xD8\xB5\xD9\x84\xD9\x89 \xD8\xA7\xD9\x84\xD9\x84\xD9\x87 "
+		    "\xD8\xB9\xD9\x84\xD9\x8A\xD9\x87 \xD9\x88\xD8\xB3\xD9\x84\xD9\x85 abc");   /* U+FDFA expands */
+	assert_fold("\xEF\xAC\x83\xEF\xAC\x83xyz", "ffiffixyz");
 	assert_fold("\xDF\xB0", "");           /* only a combining mark: empty, terminated */
 	assert_fold("\xCC\x81\xCC\x82", "");
 }

@@ -1,3 +1,10 @@
+# Label, timeout and the paths every test reads from its environment.
+function(nw_test_properties name labels timeout)
+  set_tests_properties(${name} PROPERTIES
+    TIMEOUT ${timeout} LABELS "${labels}"
+    ENVIRONMENT "NW_CORPUS=${NW_SHARED_DIR}/corpus;NW_SOURCE_DIR=${CMAKE_SOURCE_DIR};NW_BUILD_DIR=${CMAKE_BINARY_DIR};NW_BIN=${CMAKE_BINARY_DIR}/services/cli/newswire")
+endfunction()
+
 # nw_test(NAME SOURCES src... [LABELS l...] [TIMEOUT s] [LIBS lib...] [ARGS a...])
 # One executable per module, registered with ctest under a label, so that
 # `ctest -L unit` or `ctest -L integration` selects a layer of the suite.
@@ -12,9 +19,7 @@ function(nw_test name)
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE nwcommon ${T_LIBS})
   add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
-  set_tests_properties(${name} PROPERTIES
-    TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
-    ENVIRONMENT "NW_CORPUS=${NW_SHARED_DIR}/corpus;NW_SOURCE_DIR=${CMAKE_SOURCE_DIR};NW_BUILD_DIR=${CMAKE_BINARY_DIR}")
+  nw_test_properties(${name} "${T_LABELS}" ${T_TIMEOUT})
 endfunction()
 
 # nw_script_test(NAME SCRIPT [LABELS l...] [TIMEOUT s]): a shell test that
@@ -28,7 +33,5 @@ function(nw_script_test name script)
     set(T_LABELS integration)
   endif()
   add_test(NAME ${name} COMMAND sh ${script})
-  set_tests_properties(${name} PROPERTIES
-    TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
-    ENVIRONMENT "NW_CORPUS=${NW_SHARED_DIR}/corpus;NW_SOURCE_DIR=${CMAKE_SOURCE_DIR};NW_BUILD_DIR=${CMAKE_BINARY_DIR};NW_BIN=${CMAKE_BINARY_DIR}/services/cli/newswire")
+  nw_test_properties(${name} "${T_LABELS}" ${T_TIMEOUT})
 endfunction()

@@ -201,6 +201,21 @@ static void format_time(char out[NW_DATE_MAX], int y, int mo, int d, int hh,
 	}
 }
 
+/* Writes y-mo-d, with the time (and zone) that follows at p when there is
+ * one. Always succeeds: the date alone is already valid. */
+static bool write_date_time(char out[NW_DATE_MAX], int y, int mo, int d, const char *p)
+{
+	int hh, mi, ss, off;
+	const char *t = p ? match_time(p, &hh, &mi, &ss) : NULL;
+	if (!t) {
+		snprintf(out, NW_DATE_MAX, "%04d-%02d-%02d", y, mo, d);
+		return true;
+	}
+	bool zoned = match_zone(t, &off) != NULL;
+	format_time(out, y, mo, d, hh, mi, ss, zoned, off);
+	return true;
+}
+
 /* ISO 8601 / RFC 3339: "2025-09-10", "2025-09-10T16:30:00+07:00". */
 static bool parse_iso(const char *s, char out[NW_DATE_MAX])
 {
@@ -209,18 +224,8 @@ static bool parse_iso(const char *s, char out[NW_DATE_MAX])
 	    s[7] != '-' || digits(s + 8, 2, &d) != 2 || !nw_date_valid(y, mo, d))
 		return false;
 	const char *p = s + 10;
-	if (*p != 'T' && *p != 't' && *p != ' ') {
-		snprintf(out, NW_DATE_MAX, "%04d-%02d-%02d", y, mo, d);
-		return true;
-	}
-	int hh, mi, ss, off;
-	if (!(p = match_time(p + 1, &hh, &mi, &ss))) {
-		snprintf(out, NW_DATE_MAX, "%04d-%02d-%02d", y, mo, d);
-		return true;
-	}
-	bool zoned = match_zone(p, &off) != NULL;
-	format_time(out, y, mo, d, hh, mi, ss, zoned, off);
-	return true;
+	bool has_time = *p == 'T' || *p == 't' || *p == ' ';
+	return write_date_time(out, y, mo, d, has_time ? p + 1 : NULL);
 }
 
 static int month_name(const char *s)
@@ -263,16 +268,7 @@ static bool parse_rfc822(const char *s, char out[NW_DATE_MAX])
 		return false;
 	if (!nw_date_valid(y, mo, d))
 		return false;
-	p = skip_spaces(p + n);
-	int hh, mi, ss, off;
-	const char *t = match_time(p, &hh, &mi, &ss);
-	if (!t) {
-		snprintf(out, NW_DATE_MAX, "%04d-%02d-%02d", y, mo, d);
-		return true;
-	}
-	bool zoned = match_zone(t, &off) != NULL;
-	format_time(out, y, mo, d, hh, mi, ss, zoned, off);
-	return true;
+	return write_date_time(out, y, mo, d, skip_spaces(p + n));
 }
 
 /* "Thứ tư, 10/9/2025, 16:30 (GMT+7)" and plain Vietnamese forms. */
@@ -288,15 +284,7 @@ static bool parse_vi_field(const char *s, char out[NW_DATE_MAX])
 		const char *q = skip_spaces(end);
 		if (*q == ',' || *q == '-' || *q == '|')
 			q = skip_spaces(q + 1);
-		int hh, mi, ss, off;
-		const char *t = match_time(q, &hh, &mi, &ss);
-		if (!t) {
-			snprintf(out, NW_DATE_MAX, "%04d-%02d-%02d", y, mo, d);
-			return true;
-		}
-		bool zoned = match_zone(t, &off) != NULL;
-		format_time(out, y, mo, d, hh, mi, ss, zoned, off);
-		return true;
+		return write_date_time(out, y, mo, d, q);
 	}
 	return false;
 }

@@ -14,40 +14,38 @@ bool nw_utf8_valid(const char *s, size_t n, size_t *bad)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < n) {
-		if (n - i >= 8) {   /* skip ASCII eight bytes at a time */
-			uint64_t word;
-			memcpy(&word, p + i, 8);
-			if (!(word & 0x8080808080808080ULL)) {
-				i += 8;
-				continue;
-			}
-		}
 		unsigned char c = p[i];
 		if (c < 0x80) {
 			i++;
-			continue;
-		}
-		size_t need;
-		uint32_t cp, min;
-		if (c >= 0xC2 && c <= 0xDF) {
-			need = 1; cp = c & 0x1F; min = 0x80;
+			while (n - i >= 8) {   /* then skip ASCII eight bytes at a time */
+				uint64_t word;
+				memcpy(&word, p + i, 8);
+				if (word & 0x8080808080808080ULL)
+					break;
+				i += 8;
+			}
+		} else if (c >= 0xC2 && c <= 0xDF) {
+			if (n - i < 2 || (p[i + 1] & 0xC0) != 0x80)
+				goto invalid;
+			i += 2;
 		} else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2; cp = c & 0x0F; min = 0x800;
+			if (n - i < 3 || (p[i + 1] & 0xC0) != 0x80 || (p[i + 2] & 0xC0) != 0x80)
+				goto invalid;
+			if ((c == 0xE0 && p[i + 1] < 0xA0) ||    /* overlong */
+			    (c == 0xED && p[i + 1] >= 0xA0))     /* surrogate */
+				goto invalid;
+			i += 3;
 		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3; cp = c & 0x07; min = 0x10000;
+			if (n - i < 4 || (p[i + 1] & 0xC0) != 0x80 || (p[i + 2] & 0xC0) != 0x80 ||
+			    (p[i + 3] & 0xC0) != 0x80)
+				goto invalid;
+			if ((c == 0xF0 && p[i + 1] < 0x90) ||    /* overlong */
+			    (c == 0xF4 && p[i + 1] >= 0x90))     /* above U+10FFFF */
+				goto invalid;
+			i += 4;
 		} else {
 			goto invalid;
 		}
-		if (n - i <= need)
-			goto invalid;
-		for (size_t k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xC0) != 0x80)
-				goto invalid;
-			cp = (cp << 6) | (p[i + k] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			goto invalid;
-		i += need + 1;
 	}
 	return true;
 invalid:
@@ -180,6 +178,16 @@ static bool nfc_stable(int32_t cp)
 	       (cp >= 0x2010 && cp <= 0x205F) || (cp >= 0x20A0 && cp <= 0x20BF);
 }
 
+/* Appends the text before the next c (all of it if there is none) and
+ * returns where c is, or NULL at the end; *nomem is set on ENOMEM. */
+static const char *copy_until(nw_buf *b, const char *p, const char *end, char c, bool *nomem)
+{
+	const char *at = memchr(p, c, (size_t)(end - p));
+	if (nw_buf_append(b, p, (size_t)((at ? at : end) - p)))
+		*nomem = true;
+	return at;
+}
+
 enum nw_err nw_html_strip(const char *s, size_t n, char **out)
 {
 	static const char *const block[] = {
@@ -194,15 +202,13 @@ enum nw_err nw_html_strip(const char *s, size_t n, char **out)
 	};
 	nw_buf b = NW_BUF_INIT;
 	const char *p = s, *end = s + n;
+	bool nomem = false;
 	while (p < end) {
-		const char *lt = memchr(p, '<', (size_t)(end - p));
-		if (!lt) {
-			if (nw_buf_append(&b, p, (size_t)(end - p)))
-				goto nomem;
-			break;
-		}
-		if (nw_buf_append(&b, p, (size_t)(lt - p)))
+		const char *lt = copy_until(&b, p, end, '<', &nomem);
+		if (nomem)
 			goto nomem;
+		if (!lt)
+			break;
 		const char *q = lt + 1;
 		if (q + 3 <= end && memcmp(q, "!--", 3) == 0) {
 			const char *close = NULL;
@@ -333,15 +339,13 @@ enum nw_err nw_html_decode(const char *s, size_t n, char **out)
 {
 	nw_buf b = NW_BUF_INIT;
 	const char *p = s, *end = s + n;
+	bool nomem = false;
 	while (p < end) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
-		if (!amp) {
-			if (nw_buf_append(&b, p, (size_t)(end - p)))
-				goto nomem;
-			break;
-		}
-		if (nw_buf_append(&b, p, (size_t)(amp - p)))
+		const char *amp = copy_until(&b, p, end, '&', &nomem);
+		if (nomem)
 			goto nomem;
+		if (!amp)
+			break;
 		int32_t cp;
 		size_t used = decode_ref(amp + 1, end, &cp);
 		if (!used) {

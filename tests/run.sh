@@ -9,9 +9,10 @@ cd "$top"
 deploy/deps.sh
 
 build=${NW_TEST_BUILD_DIR:-build/test}
+mkdir -p "$build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-      -DNW_WERROR=ON -DNW_SANITIZE=ON >/dev/null 2>"$build.cmake.log" \
-  || { cat "$build.cmake.log" >&2; exit 1; }
+      -DNW_WERROR=ON -DNW_SANITIZE=ON >"$build/configure.log" 2>&1 \
+  || { cat "$build/configure.log" >&2; exit 1; }
 cmake --build "$build" -j"$(nproc)"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

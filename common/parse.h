@@ -8,7 +8,7 @@
 #include <newswire/article.h>
 
 #define NW_REASON_MAX 256
-#define NW_DEFAULT_MAX_ARTICLE_BYTES (1024 * 1024)
+#define NW_DEFAULT_MAX_ARTICLE_BYTES ((size_t)1024 * 1024)
 
 /* NW_FORMAT_AUTO asks nw_parse() to detect the format. */
 #define NW_FORMAT_AUTO ((enum nw_format)-1)

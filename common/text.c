@@ -452,7 +452,7 @@ enum nw_err nw_text_fold(const char *s, size_t n, char **out)
 		int32_t cp = nw_utf8_next(&p, end);
 		if (cp < 0)
 			continue;
-		char simple = cp < 0x80 ? (char)latin_table[cp].lower : nw_cp_classify(cp).fold;
+		char simple = (char)(cp < 0x80 ? latin_table[cp].lower : nw_cp_classify(cp).fold);
 		if (simple) {
 			/* an expansion below may have used the room reserved up front */
 			if (b.len + 1 >= b.cap && nw_buf_reserve(&b, 1))

@@ -371,7 +371,7 @@ static const char *latin_stopwords(const char *text)
 	size_t scores[NW_ARRAY_LEN(stoplists)] = { 0 };
 	const char *p = text, *end = text + strlen(text);
 	size_t words = 0;
-	while (p < end && words < 2000) {
+	while (p < end && words < 500) {
 		while (p < end && !(((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || (unsigned char)*p >= 0x80))
 			p++;
 		const char *s = p;
@@ -404,7 +404,7 @@ const char *nw_detect_lang(const char *text)
 	size_t counts[NW_ARRAY_LEN(scripts)] = { 0 };
 	size_t latin = 0, viet = 0, letters = 0;
 	const char *p = text, *end = text + strlen(text);
-	while (p < end && letters < 20000) {
+	while (p < end && letters < 3000) {   /* a few thousand letters are enough */
 		int32_t cp = nw_utf8_next(&p, end);
 		if (cp < 0x80) {
 			if (((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')) {

@@ -8,13 +8,13 @@ set -eu
 BUILD_PKGS="
   build-essential cmake ninja-build pkg-config ca-certificates
   libzmq3-dev libuv1-dev libmsgpack-dev libutf8proc-dev libinih-dev
-  libjansson-dev libxml2-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev
+  libjansson-dev libxml2-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libisal-dev
   node-llhttp libsystemd-dev
   libcmocka-dev clang libclang-rt-14-dev python3 curl procps iproute2
 "
 RUNTIME_PKGS="
   libzmq5 libuv1 libmsgpackc2 libutf8proc2 libinih1 libjansson4 libxml2
-  libcurl4 libsqlite3-0 libssl3 libsystemd0 ca-certificates
+  libcurl4 libsqlite3-0 libssl3 libsystemd0 libisal2 ca-certificates
 "
 
 case "${1:-}" in

@@ -1,0 +1,795 @@
+/* The journal: segment files of checksummed records, an in-memory index
+ * of their offsets, a content-id map for dedupe, recovery of a torn tail,
+ * group commit and retention.
+ *
+ * Segment file: a 16-byte header ("NWJ1", u32 version, u64 first seq),
+ * then records: u32 payload length, u32 CRC32C of everything after the
+ * CRC, u64 seq, 16-byte content id, payload. Integers are little-endian. */
+#include "common/journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <isa-l/crc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define FILE_MAGIC "NWJ1"
+#define FILE_VERSION 1
+#define FILE_HEADER 16
+#define RECORD_HEADER 32
+#define DEFAULT_SEGMENT_BYTES (64u << 20)
+
+struct segment {
+	uint64_t first_seq;
+	uint64_t count;
+	uint32_t *offsets;    /* of each record, count of them */
+	size_t cap;
+	uint64_t size;        /* bytes in the file */
+	int fd;
+	int refs;             /* readers in flight (under the lock) */
+	bool unlinked;
+	char path[];
+};
+
+struct id_slot {
+	unsigned char id[NW_JOURNAL_ID_BYTES];
+	uint64_t seq;         /* 0 empty, UINT64_MAX deleted */
+};
+
+struct nw_journal {
+	char *dir;
+	int dirfd;
+	struct nw_journal_opts opts;
+	struct segment **segs;
+	size_t nsegs, capsegs;
+	uint64_t next_seq;
+	uint64_t durable_seq;
+	uint64_t bytes;
+	struct id_slot *ids;
+	size_t ids_cap, ids_used, ids_tombs;
+	int pending[6];       /* dup'ed fds of rolled segments not yet synced */
+	int npending;
+	bool dir_dirty;       /* a segment was created since the last sync */
+	bool syncing;
+	pthread_mutex_t lock; /* segs and offsets, for readers on other threads */
+};
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static uint32_t record_crc(const unsigned char *hdr, const void *payload, size_t len)
+{
+	uint32_t crc = crc32_iscsi((unsigned char *)hdr + 8, RECORD_HEADER - 8, 0);
+	return crc32_iscsi((unsigned char *)payload, (int)len, crc);
+}
+
+/* ---- content id map (open addressing, linear probing) ---- */
+
+static uint64_t id_hash(const unsigned char *id)
+{
+	uint64_t h;
+	memcpy(&h, id, sizeof(h));   /* ids are already uniform hashes */
+	return h;
+}
+
+static enum nw_err ids_grow(nw_journal *j);
+
+static enum nw_err ids_put(nw_journal *j, const unsigned char *id, uint64_t seq)
+{
+	if ((j->ids_used + j->ids_tombs + 1) * 10 >= j->ids_cap * 7 && ids_grow(j))
+		return NW_ENOMEM;
+	size_t mask = j->ids_cap - 1, i = id_hash(id) & mask;
+	struct id_slot *free_slot = NULL;
+	for (; j->ids[i].seq != 0; i = (i + 1) & mask) {
+		if (j->ids[i].seq == UINT64_MAX) {
+			if (!free_slot)
+				free_slot = &j->ids[i];
+		} else if (memcmp(j->ids[i].id, id, NW_JOURNAL_ID_BYTES) == 0) {
+			j->ids[i].seq = seq;   /* same content again: keep the newest */
+			return NW_OK;
+		}
+	}
+	if (free_slot)
+		j->ids_tombs--;
+	else
+		free_slot = &j->ids[i];
+	memcpy(free_slot->id, id, NW_JOURNAL_ID_BYTES);
+	free_slot->seq = seq;
+	j->ids_used++;
+	return NW_OK;
+}
+
+/* Marks a slot deleted (its probe chain stays intact). */
+static void ids_delete(nw_journal *j, struct id_slot *slot)
+{
+	slot->seq = UINT64_MAX;
+	j->ids_used--;
+	j->ids_tombs++;
+}
+
+static struct id_slot *ids_find(const nw_journal *j, const unsigned char *id)
+{
+	if (!j->ids_cap)
+		return NULL;
+	size_t mask = j->ids_cap - 1, i = id_hash(id) & mask;
+	while (j->ids[i].seq != 0) {
+		if (j->ids[i].seq != UINT64_MAX &&
+		    memcmp(j->ids[i].id, id, NW_JOURNAL_ID_BYTES) == 0)
+			return &j->ids[i];
+		i = (i + 1) & mask;
+	}
+	return NULL;
+}
+
+static enum nw_err ids_grow(nw_journal *j)
+{
+	size_t cap = j->ids_cap ? j->ids_cap * 2 : 1024;
+	struct id_slot *old = j->ids;
+	size_t oldcap = j->ids_cap;
+	if (!(j->ids = calloc(cap, sizeof(*j->ids)))) {
+		j->ids = old;
+		return NW_ENOMEM;
+	}
+	j->ids_cap = cap;
+	j->ids_used = 0;
+	j->ids_tombs = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].seq != 0 && old[i].seq != UINT64_MAX)
+			ids_put(j, old[i].id, old[i].seq);
+	free(old);
+	return NW_OK;
+}
+
+/* ---- segments ---- */
+
+static struct segment *segment_new(const char *dir, uint64_t first_seq)
+{
+	size_t n = strlen(dir) + 32;
+	struct segment *s = calloc(1, sizeof(*s) + n);
+	if (!s)
+		return NULL;
+	snprintf(s->path, n, "%s/%020llu.seg", dir, (unsigned long long)first_seq);
+	s->first_seq = first_seq;
+	s->fd = -1;
+	return s;
+}
+
+static void segment_free(struct segment *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->offsets);
+	free(s);
+}
+
+static enum nw_err segment_push_offset(struct segment *s, uint32_t off)
+{
+	if (s->count == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		uint32_t *o = realloc(s->offsets, cap * sizeof(*o));
+		if (!o)
+			return NW_ENOMEM;
+		s->offsets = o;
+		s->cap = cap;
+	}
+	s->offsets[s->count++] = off;
+	return NW_OK;
+}
+
+static enum nw_err push_segment(nw_journal *j, struct segment *s)
+{
+	if (j->nsegs == j->capsegs) {
+		size_t cap = j->capsegs ? j->capsegs * 2 : 16;
+		struct segment **v = realloc(j->segs, cap * sizeof(*v));
+		if (!v)
+			return NW_ENOMEM;
+		j->segs = v;
+		j->capsegs = cap;
+	}
+	j->segs[j->nsegs++] = s;
+	return NW_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* First seqs of the segment files in dir, sorted. */
+static enum nw_err list_segments(const char *dir, uint64_t **out, size_t *n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return NW_EIO;
+	uint64_t *v = NULL;
+	size_t len = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		unsigned long long seq;
+		char tail[8];
+		if (strlen(e->d_name) != 24 || sscanf(e->d_name, "%20llu%7s", &seq, tail) != 2 ||
+		    strcmp(tail, ".seg") != 0 || seq == 0)
+			continue;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			uint64_t *nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return NW_ENOMEM;
+			}
+			v = nv;
+		}
+		v[len++] = seq;
+	}
+	closedir(d);
+	if (len > 1)
+		qsort(v, len, sizeof(*v), cmp_u64);
+	*out = v;
+	*n = len;
+	return NW_OK;
+}
+
+static enum nw_err write_file_header(int fd, uint64_t first_seq)
+{
+	unsigned char h[FILE_HEADER];
+	memcpy(h, FILE_MAGIC, 4);
+	put32(h + 4, FILE_VERSION);
+	put64(h + 8, first_seq);
+	return pwrite(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) ? NW_OK : NW_EIO;
+}
+
+/* Scans one segment from its header on. Stops at the first record that is
+ * short, out of sequence, oversized or (when check_crc) fails its CRC;
+ * *good_end is where the valid records end. */
+static enum nw_err scan_segment(nw_journal *j, struct segment *s, bool check_crc,
+				uint64_t *good_end, uint64_t *bad_crc, char *msg, size_t msglen)
+{
+	struct stat st;
+	if (fstat(s->fd, &st) != 0)
+		return NW_EIO;
+	s->size = (uint64_t)st.st_size;
+	unsigned char fh[FILE_HEADER];
+	if (s->size < FILE_HEADER) {
+		*good_end = 0;
+		return NW_OK;
+	}
+	if (pread(s->fd, fh, sizeof(fh), 0) != (ssize_t)sizeof(fh))
+		return NW_EIO;
+	if (memcmp(fh, FILE_MAGIC, 4) != 0 || get32(fh + 4) != FILE_VERSION ||
+	    get64(fh + 8) != s->first_seq) {
+		snprintf(msg, msglen, "%s: not a newswire journal segment (bad header)", s->path);
+		return NW_ESYNTAX;
+	}
+	uint64_t off = FILE_HEADER, expect = s->first_seq;
+	nw_buf payload = NW_BUF_INIT;
+	enum nw_err err = NW_OK;
+	while (off + RECORD_HEADER <= s->size) {
+		unsigned char h[RECORD_HEADER];
+		if (pread(s->fd, h, sizeof(h), (off_t)off) != (ssize_t)sizeof(h)) {
+			err = NW_EIO;
+			break;
+		}
+		uint32_t len = get32(h);
+		if (len > NW_JOURNAL_MAX_RECORD || get64(h + 8) != expect ||
+		    off + RECORD_HEADER + len > s->size)
+			break;
+		if (check_crc) {
+			payload.len = 0;
+			if ((err = nw_buf_reserve(&payload, len)))
+				break;
+			if (pread(s->fd, payload.data, len, (off_t)(off + RECORD_HEADER)) != (ssize_t)len) {
+				err = NW_EIO;
+				break;
+			}
+			if (record_crc(h, payload.data, len) != get32(h + 4)) {
+				(*bad_crc)++;
+				break;
+			}
+		}
+		if ((err = segment_push_offset(s, (uint32_t)off)) ||
+		    (err = ids_put(j, h + 16, expect)))
+			break;
+		off += RECORD_HEADER + len;
+		expect++;
+	}
+	nw_buf_release(&payload);
+	*good_end = off;
+	return err;
+}
+
+static enum nw_err mkdirs(const char *dir)
+{
+	char *p = nw_strdup(dir);
+	if (!p)
+		return NW_ENOMEM;
+	for (char *q = p + 1; *q; q++)
+		if (*q == '/') {
+			*q = '\0';
+			if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+				free(p);
+				return NW_EIO;
+			}
+			*q = '/';
+		}
+	int rc = mkdir(p, 0750);
+	free(p);
+	return rc == 0 || errno == EEXIST ? NW_OK : NW_EIO;
+}
+
+/* Deletes the segment files of firsts[from..n) (after a gap or a torn
+ * middle segment: what follows cannot be served in order, and none of it
+ * was acknowledged as durable). */
+static void unlink_from(const nw_journal *j, const uint64_t *firsts, size_t from, size_t n,
+			struct nw_journal_recovery *rec)
+{
+	for (size_t k = from; k < n; k++) {
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%020llu.seg", j->dir, (unsigned long long)firsts[k]);
+		if (stat(path, &st) == 0)
+			rec->truncated_bytes += (uint64_t)st.st_size;
+		unlink(path);
+	}
+}
+
+static enum nw_err recover(nw_journal *j, struct nw_journal_recovery *rec, char *msg, size_t msglen)
+{
+	uint64_t *firsts = NULL;
+	size_t n = 0;
+	enum nw_err err = list_segments(j->dir, &firsts, &n);
+	if (err) {
+		snprintf(msg, msglen, "%s: cannot list: %s", j->dir, strerror(errno));
+		return err;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct segment *s = segment_new(j->dir, firsts[i]);
+		if (!s || (err = push_segment(j, s))) {
+			segment_free(s);
+			err = NW_ENOMEM;
+			goto out;
+		}
+		if ((s->fd = open(s->path, O_RDWR | O_CLOEXEC)) < 0) {
+			snprintf(msg, msglen, "%s: cannot open: %s", s->path, strerror(errno));
+			err = NW_EIO;
+			goto out;
+		}
+		if (i > 0) {
+			struct segment *prev = j->segs[i - 1];
+			if (prev->first_seq + prev->count != s->first_seq) {
+				snprintf(rec->detail, sizeof(rec->detail),
+					 "segments from seq %llu on follow a gap after seq %llu; dropped",
+					 (unsigned long long)s->first_seq,
+					 (unsigned long long)(prev->first_seq + prev->count - 1));
+				j->nsegs--;
+				segment_free(s);
+				unlink_from(j, firsts, i, n, rec);
+				break;
+			}
+		}
+		uint64_t good_end = 0, bad = 0;
+		bool last = i + 1 == n;
+		if ((err = scan_segment(j, s, last, &good_end, &bad, msg, msglen)))
+			goto out;
+		if (good_end < FILE_HEADER) {   /* created, header never written */
+			if ((err = write_file_header(s->fd, s->first_seq)))
+				goto out;
+			good_end = FILE_HEADER;
+			s->size = FILE_HEADER;
+		}
+		if (good_end < s->size) {
+			uint64_t cut = s->size - good_end;
+			rec->truncated_bytes += cut;
+			rec->truncated_records += bad;
+			snprintf(rec->detail, sizeof(rec->detail),
+				 "%s: cut %llu bytes after seq %llu (%s)", s->path,
+				 (unsigned long long)cut,
+				 (unsigned long long)(s->first_seq + s->count - 1),
+				 bad ? "a record failed its checksum" : "torn record");
+			if (ftruncate(s->fd, (off_t)good_end) != 0) {
+				err = NW_EIO;
+				goto out;
+			}
+			s->size = good_end;
+			if (!last) {   /* later segments follow a gap now */
+				unlink_from(j, firsts, i + 1, n, rec);
+				break;
+			}
+		}
+	}
+	/* an empty trailing segment left by a crash after a roll is reused */
+	if (j->nsegs) {
+		struct segment *s = j->segs[j->nsegs - 1];
+		j->next_seq = s->first_seq + s->count;
+	} else {
+		j->next_seq = 1;
+	}
+	for (size_t i = 0; i < j->nsegs; i++)
+		j->bytes += j->segs[i]->size;
+out:
+	free(firsts);
+	return err;
+}
+
+enum nw_err nw_journal_open(const struct nw_journal_opts *o, nw_journal **out,
+			    struct nw_journal_recovery *rec_out, char *msg, size_t msglen)
+{
+	struct nw_journal_recovery rec = { 0 };
+	nw_journal *j = calloc(1, sizeof(*j));
+	enum nw_err err = NW_ENOMEM;
+	*out = NULL;
+	if (!j || !(j->dir = nw_strdup(o->dir))) {
+		snprintf(msg, msglen, "out of memory");
+		goto fail;
+	}
+	j->opts = *o;
+	j->opts.dir = j->dir;
+	if (!j->opts.segment_bytes)
+		j->opts.segment_bytes = DEFAULT_SEGMENT_BYTES;
+	if (j->opts.segment_bytes > UINT32_MAX - NW_JOURNAL_MAX_RECORD)
+		j->opts.segment_bytes = UINT32_MAX - NW_JOURNAL_MAX_RECORD;
+	j->dirfd = -1;
+	pthread_mutex_init(&j->lock, NULL);
+	if ((err = mkdirs(j->dir)) != NW_OK) {
+		snprintf(msg, msglen, "%s: cannot create: %s", j->dir, strerror(errno));
+		goto fail;
+	}
+	if ((j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(msg, msglen, "%s: cannot open: %s", j->dir, strerror(errno));
+		err = NW_EIO;
+		goto fail;
+	}
+	if ((err = ids_grow(j)) || (err = recover(j, &rec, msg, msglen)))
+		goto fail;
+	j->durable_seq = j->next_seq - 1;   /* what survived a restart is on disk */
+	rec.segments = j->nsegs;
+	rec.first_seq = nw_journal_first_seq(j);
+	rec.last_seq = nw_journal_last_seq(j);
+	for (size_t i = 0; i < j->nsegs; i++)
+		rec.records += j->segs[i]->count;
+	if (rec_out)
+		*rec_out = rec;
+	*out = j;
+	return NW_OK;
+fail:
+	nw_journal_close(&j);
+	return err;
+}
+
+void nw_journal_close(nw_journal **jp)
+{
+	nw_journal *j = *jp;
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->nsegs; i++)
+		segment_free(j->segs[i]);
+	for (int i = 0; i < j->npending; i++)
+		close(j->pending[i]);
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	pthread_mutex_destroy(&j->lock);
+	free(j->segs);
+	free(j->ids);
+	free(j->dir);
+	free(j);
+	*jp = NULL;
+}
+
+/* Starts a new segment at next_seq; the previous one joins the next sync. */
+static enum nw_err roll(nw_journal *j)
+{
+	struct segment *s = segment_new(j->dir, j->next_seq);
+	if (!s)
+		return NW_ENOMEM;
+	s->fd = open(s->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (s->fd < 0 || write_file_header(s->fd, s->first_seq)) {
+		int saved = errno;
+		if (s->fd >= 0)
+			unlink(s->path);
+		segment_free(s);
+		errno = saved;
+		return NW_EIO;
+	}
+	s->size = FILE_HEADER;
+	if (j->nsegs) {
+		struct segment *prev = j->segs[j->nsegs - 1];
+		int fd = dup(prev->fd);
+		if (fd < 0 || j->npending == (int)NW_ARRAY_LEN(j->pending)) {
+			/* too many rolls between syncs: sync the old one now */
+			if (fd >= 0)
+				close(fd);
+			fdatasync(prev->fd);
+		} else {
+			j->pending[j->npending++] = fd;
+		}
+	}
+	pthread_mutex_lock(&j->lock);
+	enum nw_err err = push_segment(j, s);
+	pthread_mutex_unlock(&j->lock);
+	if (err) {
+		unlink(s->path);
+		segment_free(s);
+		return err;
+	}
+	j->bytes += FILE_HEADER;
+	j->dir_dirty = true;
+	return NW_OK;
+}
+
+enum nw_err nw_journal_append(nw_journal *j, const unsigned char id[NW_JOURNAL_ID_BYTES],
+			      const void *payload, size_t len, uint64_t *seq)
+{
+	if (len > NW_JOURNAL_MAX_RECORD)
+		return NW_ETOOBIG;
+	struct segment *s = j->nsegs ? j->segs[j->nsegs - 1] : NULL;
+	enum nw_err err;
+	if ((!s || s->size + RECORD_HEADER + len > j->opts.segment_bytes) &&
+	    (!s || s->count > 0)) {
+		if ((err = roll(j)))
+			return err;
+		s = j->segs[j->nsegs - 1];
+	}
+	unsigned char h[RECORD_HEADER];
+	put32(h, (uint32_t)len);
+	put64(h + 8, j->next_seq);
+	memcpy(h + 16, id, NW_JOURNAL_ID_BYTES);
+	put32(h + 4, record_crc(h, payload, len));
+	struct iovec iov[2] = { { h, sizeof(h) }, { (void *)payload, len } };
+	ssize_t w = pwritev(s->fd, iov, 2, (off_t)s->size);
+	if (w != (ssize_t)(sizeof(h) + len)) {
+		int saved = w < 0 ? errno : ENOSPC;
+		if (ftruncate(s->fd, (off_t)s->size) != 0) {
+			/* the partial record stays; recovery cuts it at next open */
+		}
+		errno = saved;
+		return NW_EIO;
+	}
+	pthread_mutex_lock(&j->lock);
+	err = segment_push_offset(s, (uint32_t)s->size);
+	pthread_mutex_unlock(&j->lock);
+	if (err || (err = ids_put(j, id, j->next_seq))) {
+		if (ftruncate(s->fd, (off_t)s->size) != 0) {
+			/* as above */
+		}
+		return err;
+	}
+	s->size += sizeof(h) + len;
+	j->bytes += sizeof(h) + len;
+	*seq = j->next_seq++;
+	return NW_OK;
+}
+
+uint64_t nw_journal_find_id(const nw_journal *j, const unsigned char id[NW_JOURNAL_ID_BYTES])
+{
+	const struct id_slot *slot = ids_find(j, id);
+	if (!slot || slot->seq < nw_journal_first_seq(j))
+		return 0;
+	return slot->seq;
+}
+
+uint64_t nw_journal_first_seq(const nw_journal *j)
+{
+	for (size_t i = 0; i < j->nsegs; i++)
+		if (j->segs[i]->count)
+			return j->segs[i]->first_seq;
+	return 0;
+}
+
+uint64_t nw_journal_last_seq(const nw_journal *j)
+{
+	return j->next_seq - 1;
+}
+
+uint64_t nw_journal_durable_seq(const nw_journal *j)
+{
+	return j->durable_seq;
+}
+
+uint64_t nw_journal_bytes(const nw_journal *j)
+{
+	return j->bytes;
+}
+
+bool nw_journal_sync_begin(nw_journal *j, struct nw_journal_sync *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (j->syncing || (j->durable_seq == nw_journal_last_seq(j) && !j->npending && !j->dir_dirty))
+		return false;
+	for (int i = 0; i < j->npending; i++)
+		s->fds[s->nfds++] = j->pending[i];
+	j->npending = 0;
+	if (j->nsegs) {
+		int fd = dup(j->segs[j->nsegs - 1]->fd);
+		if (fd >= 0)
+			s->fds[s->nfds++] = fd;
+		else
+			s->err = NW_EIO;
+	}
+	if (j->dir_dirty) {
+		int fd = dup(j->dirfd);
+		if (fd >= 0)
+			s->fds[s->nfds++] = fd;
+		else
+			s->err = NW_EIO;
+		j->dir_dirty = false;
+	}
+	s->upto = nw_journal_last_seq(j);
+	j->syncing = true;
+	return true;
+}
+
+void nw_journal_sync_run(struct nw_journal_sync *s)
+{
+	for (int i = 0; i < s->nfds; i++) {
+		if (fdatasync(s->fds[i]) != 0 && s->err == NW_OK) {
+			s->err = NW_EIO;
+			s->sys_errno = errno;
+		}
+		close(s->fds[i]);
+	}
+	s->nfds = 0;
+}
+
+enum nw_err nw_journal_sync_end(nw_journal *j, struct nw_journal_sync *s)
+{
+	j->syncing = false;
+	if (s->err == NW_OK && s->upto > j->durable_seq)
+		j->durable_seq = s->upto;
+	if (s->err)
+		errno = s->sys_errno;
+	return s->err;
+}
+
+enum nw_err nw_journal_sync(nw_journal *j)
+{
+	struct nw_journal_sync s;
+	if (!nw_journal_sync_begin(j, &s))
+		return NW_OK;
+	nw_journal_sync_run(&s);
+	return nw_journal_sync_end(j, &s);
+}
+
+/* The segment holding seq, with a reference taken; NULL if none. */
+static struct segment *acquire(nw_journal *j, uint64_t seq, uint32_t *off)
+{
+	struct segment *found = NULL;
+	pthread_mutex_lock(&j->lock);
+	size_t lo = 0, hi = j->nsegs;
+	while (lo < hi) {   /* last segment with first_seq <= seq */
+		size_t mid = (lo + hi) / 2;
+		if (j->segs[mid]->first_seq <= seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0) {
+		struct segment *s = j->segs[lo - 1];
+		if (seq - s->first_seq < s->count) {
+			*off = s->offsets[seq - s->first_seq];
+			s->refs++;
+			found = s;
+		}
+	}
+	pthread_mutex_unlock(&j->lock);
+	return found;
+}
+
+static void release(nw_journal *j, struct segment *s)
+{
+	pthread_mutex_lock(&j->lock);
+	bool last = --s->refs == 0 && s->unlinked;
+	pthread_mutex_unlock(&j->lock);
+	if (last)
+		segment_free(s);
+}
+
+enum nw_err nw_journal_read(nw_journal *j, uint64_t seq, nw_buf *out,
+			    unsigned char id[NW_JOURNAL_ID_BYTES])
+{
+	uint32_t off = 0;
+	struct segment *s = acquire(j, seq, &off);
+	if (!s)
+		return NW_ENOTFOUND;
+	enum nw_err err = NW_OK;
+	unsigned char h[RECORD_HEADER];
+	if (pread(s->fd, h, sizeof(h), off) != (ssize_t)sizeof(h)) {
+		err = NW_EIO;
+		goto out;
+	}
+	uint32_t len = get32(h);
+	if (len > NW_JOURNAL_MAX_RECORD || get64(h + 8) != seq) {
+		err = NW_ESYNTAX;
+		goto out;
+	}
+	out->len = 0;
+	if ((err = nw_buf_reserve(out, len)))
+		goto out;
+	if (pread(s->fd, out->data, len, (off_t)off + RECORD_HEADER) != (ssize_t)len) {
+		err = NW_EIO;
+		goto out;
+	}
+	if (record_crc(h, out->data, len) != get32(h + 4)) {
+		err = NW_ESYNTAX;
+		goto out;
+	}
+	out->len = len;
+	out->data[len] = '\0';
+	if (id)
+		memcpy(id, h + 16, NW_JOURNAL_ID_BYTES);
+out:
+	release(j, s);
+	return err;
+}
+
+/* Removes the first segment: its ids leave the map, the file is unlinked,
+ * and it is freed once no reader holds it. */
+static void delete_oldest(nw_journal *j)
+{
+	struct segment *s = j->segs[0];
+	for (uint64_t k = 0; k < s->count; k++) {
+		unsigned char h[RECORD_HEADER];
+		if (pread(s->fd, h, sizeof(h), s->offsets[k]) == (ssize_t)sizeof(h)) {
+			struct id_slot *slot = ids_find(j, h + 16);
+			if (slot && slot->seq == get64(h + 8))
+				ids_delete(j, slot);
+		}
+	}
+	unlink(s->path);
+	j->bytes -= s->size;
+	pthread_mutex_lock(&j->lock);
+	memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*j->segs));
+	j->nsegs--;
+	s->unlinked = true;
+	bool free_now = s->refs == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (free_now)
+		segment_free(s);
+	j->dir_dirty = true;
+}
+
+size_t nw_journal_apply_retention(nw_journal *j, int64_t now)
+{
+	size_t deleted = 0;
+	while (j->nsegs > 1) {
+		struct segment *s = j->segs[0];
+		bool too_big = j->opts.retention_bytes > 0 &&
+			       j->bytes > (uint64_t)j->opts.retention_bytes;
+		bool too_old = false;
+		struct stat st;
+		if (j->opts.retention_age > 0 && fstat(s->fd, &st) == 0)
+			too_old = now - st.st_mtime > j->opts.retention_age;
+		if (!too_big && !too_old)
+			break;
+		delete_oldest(j);
+		deleted++;
+	}
+	return deleted;
+}

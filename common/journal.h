@@ -1,0 +1,91 @@
+/* The journal: a segmented, append-only, checksummed log of articles in
+ * data_dir. Sequence numbers start at 1 and are never reused; an in-memory
+ * index maps seq -> position and content id -> seq (rebuilt at open, so
+ * dedupe survives restarts for as long as records are retained).
+ *
+ * Threads: one owner thread (the daemon's loop) calls everything except
+ * nw_journal_sync_run(), which may run on any thread, and nw_journal_read(),
+ * which is safe from any thread while the journal is open. */
+#ifndef NW_JOURNAL_H
+#define NW_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <newswire/error.h>
+
+#include "common/util.h"
+
+#define NW_JOURNAL_ID_BYTES 16
+#define NW_JOURNAL_MAX_RECORD (64u << 20)
+
+typedef struct nw_journal nw_journal;
+
+struct nw_journal_opts {
+	const char *dir;
+	uint64_t segment_bytes;    /* roll to a new segment past this; 0 = 64 MiB */
+	int64_t retention_age;     /* seconds; 0 = no age limit */
+	int64_t retention_bytes;   /* total; 0 = no size limit */
+};
+
+/* What opening found and did. */
+struct nw_journal_recovery {
+	uint64_t segments;
+	uint64_t records;
+	uint64_t first_seq, last_seq;     /* 0, 0 when empty */
+	uint64_t truncated_bytes;         /* torn or corrupt tail cut off */
+	uint64_t truncated_records;       /* whole records among them (CRC failed) */
+	char detail[256];                 /* what was cut, for the log */
+};
+
+/* Opens (creating dir if needed) and recovers the journal. On error, msg
+ * says why and nothing is left open. rec may be NULL. */
+enum nw_err nw_journal_open(const struct nw_journal_opts *o, nw_journal **out,
+			    struct nw_journal_recovery *rec, char *msg, size_t msglen);
+/* Closes; pending data is written but not synced. Sets *j to NULL. */
+void nw_journal_close(nw_journal **j);
+
+/* Appends one record with the next seq (written to the page cache, not yet
+ * durable). NW_EIO with errno on a failed write (ENOSPC: nothing of the
+ * record is kept). */
+enum nw_err nw_journal_append(nw_journal *j, const unsigned char id[NW_JOURNAL_ID_BYTES],
+			      const void *payload, size_t len, uint64_t *seq);
+
+/* The seq of a retained record with this content id, or 0. */
+uint64_t nw_journal_find_id(const nw_journal *j, const unsigned char id[NW_JOURNAL_ID_BYTES]);
+
+uint64_t nw_journal_first_seq(const nw_journal *j);   /* 0 when empty */
+uint64_t nw_journal_last_seq(const nw_journal *j);    /* 0 when empty */
+uint64_t nw_journal_durable_seq(const nw_journal *j); /* last seq known on disk */
+uint64_t nw_journal_bytes(const nw_journal *j);       /* all segments */
+
+/* Group commit, in three steps so the fdatasync can run off the owner
+ * thread: begin (owner) captures what must be synced up to the last
+ * append and returns false when everything is already durable; run (any
+ * thread) syncs; end (owner) records the outcome. Only one sync may be in
+ * flight at a time. */
+struct nw_journal_sync {
+	int fds[8];
+	int nfds;
+	uint64_t upto;
+	enum nw_err err;
+	int sys_errno;
+};
+bool nw_journal_sync_begin(nw_journal *j, struct nw_journal_sync *s);
+void nw_journal_sync_run(struct nw_journal_sync *s);
+enum nw_err nw_journal_sync_end(nw_journal *j, struct nw_journal_sync *s);
+/* All three at once, blocking the caller (tests, fsync=always callers that
+ * accept it, shutdown). */
+enum nw_err nw_journal_sync(nw_journal *j);
+
+/* Reads record seq into out (payload bytes replace out's content) and its
+ * id into id (may be NULL). NW_ENOTFOUND outside [first, last];
+ * NW_ESYNTAX when the record on disk fails its checksum. */
+enum nw_err nw_journal_read(nw_journal *j, uint64_t seq, nw_buf *out,
+			    unsigned char id[NW_JOURNAL_ID_BYTES]);
+
+/* Deletes whole old segments beyond the retention limits (never the one
+ * being written). Returns how many were deleted. */
+size_t nw_journal_apply_retention(nw_journal *j, int64_t now_seconds);
+
+#endif

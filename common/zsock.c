@@ -1,0 +1,165 @@
+/* ZeroMQ on libuv: a poll handle on ZMQ_FD, a prepare handle that re-reads
+ * ZMQ_EVENTS before the loop blocks, and an idle handle that keeps the
+ * loop turning while input is pending. */
+#include "common/zsock.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <zmq.h>
+
+/* Read callbacks per wake-up before yielding to other handles. */
+#define MAX_READS_PER_TURN 64
+
+struct nw_zsock {
+	uv_poll_t poll;
+	uv_prepare_t prepare;
+	uv_idle_t idle;
+	void *socket;
+	nw_zsock_read_cb on_read;
+	nw_zsock_write_cb on_write;
+	void *arg;
+	bool want_write;
+	bool closing;
+	bool in_dispatch;
+	int handles_open;
+};
+
+static int events_of(nw_zsock *zs)
+{
+	int events = 0;
+	size_t len = sizeof(events);
+	if (zmq_getsockopt(zs->socket, ZMQ_EVENTS, &events, &len) != 0)
+		return 0;
+	return events;
+}
+
+static void on_idle(uv_idle_t *h);
+
+/* Serves what ZMQ_EVENTS reports, up to a bound, then arranges to be
+ * called again before the loop blocks if anything is left. */
+static void dispatch(nw_zsock *zs)
+{
+	if (zs->closing || zs->in_dispatch)
+		return;
+	zs->in_dispatch = true;
+	int events = events_of(zs);
+	for (int i = 0; i < MAX_READS_PER_TURN && !zs->closing; i++) {
+		if (zs->want_write && (events & ZMQ_POLLOUT)) {
+			zs->want_write = false;
+			zs->on_write(zs, zs->socket, zs->arg);
+			if (zs->closing)
+				break;
+			events = events_of(zs);
+		}
+		if (!(events & ZMQ_POLLIN))
+			break;
+		zs->on_read(zs, zs->socket, zs->arg);
+		if (zs->closing)
+			break;
+		events = events_of(zs);   /* a receive or a send may change it */
+	}
+	zs->in_dispatch = false;
+	if (zs->closing)
+		return;
+	bool pending = (events & ZMQ_POLLIN) || (zs->want_write && (events & ZMQ_POLLOUT));
+	if (pending)
+		uv_idle_start(&zs->idle, on_idle);   /* do not block: input is waiting */
+	else
+		uv_idle_stop(&zs->idle);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	(void)status;
+	(void)events;
+	dispatch(h->data);
+}
+
+static void on_prepare(uv_prepare_t *h)
+{
+	dispatch(h->data);
+}
+
+static void on_idle(uv_idle_t *h)
+{
+	dispatch(h->data);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	nw_zsock *zs = h->data;
+	if (--zs->handles_open == 0)
+		free(zs);
+}
+
+nw_zsock *nw_zsock_new(uv_loop_t *loop, void *socket, nw_zsock_read_cb on_read,
+		       nw_zsock_write_cb on_write, void *arg)
+{
+	int fd;
+	size_t len = sizeof(fd);
+	if (zmq_getsockopt(socket, ZMQ_FD, &fd, &len) != 0)
+		return NULL;
+	nw_zsock *zs = calloc(1, sizeof(*zs));
+	if (!zs)
+		return NULL;
+	zs->socket = socket;
+	zs->on_read = on_read;
+	zs->on_write = on_write;
+	zs->arg = arg;
+	if (uv_poll_init(loop, &zs->poll, fd) != 0) {
+		free(zs);
+		return NULL;
+	}
+	uv_prepare_init(loop, &zs->prepare);
+	uv_idle_init(loop, &zs->idle);
+	zs->poll.data = zs->prepare.data = zs->idle.data = zs;
+	zs->handles_open = 3;
+	uv_poll_start(&zs->poll, UV_READABLE, on_poll);
+	uv_prepare_start(&zs->prepare, on_prepare);
+	/* the prepare handle must not keep the loop alive on its own */
+	uv_unref((uv_handle_t *)&zs->prepare);
+	return zs;
+}
+
+void nw_zsock_want_write(nw_zsock *zs, bool want)
+{
+	/* ZMQ_FD also signals when POLLOUT comes back, and the prepare handle
+	 * re-reads ZMQ_EVENTS before every block: no busy waiting needed */
+	zs->want_write = want && zs->on_write;
+}
+
+void nw_zsock_close(nw_zsock *zs)
+{
+	if (!zs || zs->closing)
+		return;
+	zs->closing = true;
+	uv_poll_stop(&zs->poll);   /* before the socket (and its fd) goes */
+	zmq_close(zs->socket);
+	zs->socket = NULL;
+	uv_close((uv_handle_t *)&zs->poll, on_handle_closed);
+	uv_close((uv_handle_t *)&zs->prepare, on_handle_closed);
+	uv_close((uv_handle_t *)&zs->idle, on_handle_closed);
+}
+
+void *nw_zsock_socket(const nw_zsock *zs)
+{
+	return zs->socket;
+}
+
+int nw_zsock_send(nw_zsock *zs, const void *const *data, const size_t *len, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int flags = ZMQ_DONTWAIT | (i + 1 < n ? ZMQ_SNDMORE : 0);
+		if (zmq_send(zs->socket, data[i], len[i], flags) < 0) {
+			/* only the first frame can fail with EAGAIN: once it is
+			 * queued the rest of a multipart message is accepted */
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void nw_zsock_kick(nw_zsock *zs)
+{
+	dispatch(zs);
+}

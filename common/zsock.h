@@ -1,0 +1,51 @@
+/* ZeroMQ sockets driven by a libuv loop.
+ *
+ * ZMQ_FD is edge-triggered: it signals that ZMQ_EVENTS changed, not that a
+ * message is waiting, and a zmq_send() can consume the edge of a message
+ * that arrived meanwhile. So a zsock polls ZMQ_FD for readability only,
+ * re-reads ZMQ_EVENTS before every time the loop blocks (a prepare handle,
+ * which also catches sends made in timers or other sockets' callbacks), and
+ * keeps the loop from blocking (an idle handle) while input is left that a
+ * bounded batch did not read. Every daemon and libnewswire use this module
+ * for every socket. */
+#ifndef NW_ZSOCK_H
+#define NW_ZSOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct nw_zsock nw_zsock;
+
+/* Called while the socket has input (ZMQ_POLLIN). It should receive what
+ * it can without blocking (ZMQ_DONTWAIT); whatever it leaves is offered
+ * again before the loop blocks. */
+typedef void (*nw_zsock_read_cb)(nw_zsock *zs, void *socket, void *arg);
+/* Called when the socket can send again after nw_zsock_want_write(). */
+typedef void (*nw_zsock_write_cb)(nw_zsock *zs, void *socket, void *arg);
+
+/* Wraps a ZeroMQ socket, taking ownership of it (it is closed by
+ * nw_zsock_close). NULL on failure, the socket then still the caller's. */
+nw_zsock *nw_zsock_new(uv_loop_t *loop, void *socket, nw_zsock_read_cb on_read,
+		       nw_zsock_write_cb on_write, void *arg);
+
+/* Asks for on_write once the socket accepts sends (after an EAGAIN). */
+void nw_zsock_want_write(nw_zsock *zs, bool want);
+
+/* Stops polling, closes the ZeroMQ socket now, and frees the wrapper once
+ * libuv has released its handles. Safe inside the zsock's own callbacks;
+ * no callback runs after it. NULL-safe. */
+void nw_zsock_close(nw_zsock *zs);
+
+void *nw_zsock_socket(const nw_zsock *zs);
+
+/* Sends a multipart message without blocking: n frames of (data, len).
+ * Returns 0, or -1 with errno (EAGAIN at the high-water mark: nothing was
+ * sent; EHOSTUNREACH for an unknown ROUTER peer with ZMQ_ROUTER_MANDATORY). */
+int nw_zsock_send(nw_zsock *zs, const void *const *data, const size_t *len, size_t n);
+
+/* Reads ZMQ_EVENTS now and dispatches what is due (used after sends made
+ * outside any loop callback, and by tests). */
+void nw_zsock_kick(nw_zsock *zs);
+
+#endif

@@ -429,3 +429,238 @@ enum nw_err nw_envelope_decode(const void *buf, size_t len, struct nw_envelope *
 		*out = e;
 	return err;
 }
+
+/* ---- request/reply messages ---- */
+
+static const msgpack_object *map_get(const msgpack_object_map *m, const char *key)
+{
+	for (uint32_t i = 0; i < m->size; i++)
+		if (key_is(&m->ptr[i].key, key))
+			return &m->ptr[i].val;
+	return NULL;
+}
+
+/* Checks v and returns the map of an unpacked small message. */
+static enum nw_err message_map(const void *buf, size_t len, const struct nw_codec_limits *lim,
+			       msgpack_unpacked *result, const msgpack_object_map **m)
+{
+	enum nw_err err = unpack_map(buf, len, lim, result);
+	if (err)
+		return err;
+	*m = &result->data.via.map;
+	const msgpack_object *v = map_get(*m, "v");
+	uint64_t ver;
+	if (!v)
+		return NW_EMISSING;
+	if ((err = take_uint(v, &ver)))
+		return err;
+	return ver == NW_PROTO_VERSION ? NW_OK : NW_EVERSION;
+}
+
+static enum nw_err get_uint(const msgpack_object_map *m, const char *key, bool required,
+			    uint64_t *out)
+{
+	const msgpack_object *o = map_get(m, key);
+	if (!o)
+		return required ? NW_EMISSING : NW_OK;
+	return take_uint(o, out);
+}
+
+static int pack_uint_field(msgpack_packer *pk, const char *key, uint64_t v)
+{
+	return pack_key(pk, key) || msgpack_pack_uint64(pk, v);
+}
+
+enum nw_err nw_submit_req_encode(const struct nw_submit_req *r, nw_buf *out)
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, out, write_buf);
+	size_t n = 3 + (r->has_format ? 1 : 0) + (r->source ? 1 : 0);
+	int rc = msgpack_pack_map(&pk, n);
+	rc |= pack_uint_field(&pk, "v", NW_PROTO_VERSION);
+	rc |= pack_uint_field(&pk, "rid", r->rid);
+	if (r->has_format)
+		rc |= pack_key(&pk, "format") || pack_str(&pk, nw_format_name(r->format));
+	if (r->source)
+		rc |= pack_key(&pk, "source") || pack_str(&pk, r->source);
+	rc |= pack_key(&pk, r->is_article ? "article" : "data") ||
+	      msgpack_pack_bin(&pk, r->data.len) || msgpack_pack_bin_body(&pk, r->data.data, r->data.len);
+	return rc ? NW_ENOMEM : NW_OK;
+}
+
+enum nw_err nw_submit_req_decode(const void *buf, size_t len, size_t max_data,
+				 struct nw_submit_req *out)
+{
+	struct nw_codec_limits lim = { max_data + 4096, max_data, 0, 8, 2, 16 };
+	msgpack_unpacked result;
+	msgpack_unpacked_init(&result);
+	memset(out, 0, sizeof(*out));
+	const msgpack_object_map *m = NULL;
+	enum nw_err err = message_map(buf, len, &lim, &result, &m);
+	if (!err)
+		err = get_uint(m, "rid", false, &out->rid);
+	const msgpack_object *fmt = err ? NULL : map_get(m, "format");
+	if (fmt) {
+		char *name = NULL;
+		if (!(err = take_str(fmt, false, &name)))
+			err = nw_format_parse(name, &out->format) ? NW_EFORMAT : NW_OK;
+		free(name);
+		out->has_format = true;
+	}
+	const msgpack_object *src = err ? NULL : map_get(m, "source");
+	if (src)
+		err = take_str(src, true, &out->source);
+	const msgpack_object *data = err ? NULL : map_get(m, "data");
+	if (!err && !data && (data = map_get(m, "article")))
+		out->is_article = true;
+	if (!err && !data)
+		err = NW_EMISSING;
+	if (!err && data->type != MSGPACK_OBJECT_BIN && data->type != MSGPACK_OBJECT_STR)
+		err = NW_ETYPE;
+	if (!err)
+		err = nw_buf_append(&out->data, data->via.bin.ptr, data->via.bin.size);
+	msgpack_unpacked_destroy(&result);
+	if (err)
+		nw_submit_req_clear(out);
+	return err;
+}
+
+void nw_submit_req_clear(struct nw_submit_req *r)
+{
+	free(r->source);
+	r->source = NULL;
+	nw_buf_release(&r->data);
+}
+
+enum nw_err nw_submit_reply_encode(const struct nw_submit_reply *r, nw_buf *out)
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, out, write_buf);
+	int rc = msgpack_pack_map(&pk, r->ok ? 8 : 7);
+	rc |= pack_uint_field(&pk, "v", NW_PROTO_VERSION);
+	rc |= pack_uint_field(&pk, "rid", r->rid);
+	rc |= pack_uint_field(&pk, "index", r->index);
+	rc |= pack_uint_field(&pk, "count", r->count ? r->count : 1);
+	rc |= pack_key(&pk, "ok") || (r->ok ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk));
+	if (r->ok) {
+		rc |= pack_uint_field(&pk, "seq", r->seq);
+		rc |= pack_key(&pk, "id") || pack_str(&pk, r->id);
+		rc |= pack_key(&pk, "dup") || (r->dup ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk));
+	} else {
+		rc |= pack_key(&pk, "error") || pack_str(&pk, r->error);
+		rc |= pack_key(&pk, "code") || pack_str(&pk, r->code);
+	}
+	return rc ? NW_ENOMEM : NW_OK;
+}
+
+static enum nw_err take_bool(const msgpack_object *o, bool *out)
+{
+	if (!o)
+		return NW_EMISSING;
+	if (o->type != MSGPACK_OBJECT_BOOLEAN)
+		return NW_ETYPE;
+	*out = o->via.boolean;
+	return NW_OK;
+}
+
+/* Copies a string field into a fixed buffer (truncating). */
+static enum nw_err take_fixed(const msgpack_object_map *m, const char *key, char *out, size_t n)
+{
+	const msgpack_object *o = map_get(m, key);
+	char *s = NULL;
+	if (!o)
+		return NW_EMISSING;
+	enum nw_err err = take_str(o, false, &s);
+	if (!err)
+		snprintf(out, n, "%s", s);
+	free(s);
+	return err;
+}
+
+enum nw_err nw_submit_reply_decode(const void *buf, size_t len, struct nw_submit_reply *out)
+{
+	static const struct nw_codec_limits lim = { 4096, 1024, 0, 16, 2, 32 };
+	msgpack_unpacked result;
+	msgpack_unpacked_init(&result);
+	memset(out, 0, sizeof(*out));
+	const msgpack_object_map *m = NULL;
+	enum nw_err err = message_map(buf, len, &lim, &result, &m);
+	uint64_t index = 0, count = 1;
+	if (!err)
+		err = get_uint(m, "rid", false, &out->rid);
+	if (!err && !(err = get_uint(m, "index", false, &index)) &&
+	    !(err = get_uint(m, "count", false, &count)) && (count == 0 || index >= count ||
+							      count > UINT32_MAX))
+		err = NW_ETYPE;
+	out->index = (uint32_t)index;
+	out->count = (uint32_t)count;
+	if (!err)
+		err = take_bool(map_get(m, "ok"), &out->ok);
+	if (!err && out->ok) {
+		if (!(err = get_uint(m, "seq", true, &out->seq)) &&
+		    !(err = take_fixed(m, "id", out->id, sizeof(out->id))))
+			err = take_bool(map_get(m, "dup"), &out->dup);
+		if (!err && !is_hex(out->id, NW_ID_LEN))
+			err = NW_ETYPE;
+	} else if (!err) {
+		if (!(err = take_fixed(m, "error", out->error, sizeof(out->error))) &&
+		    take_fixed(m, "code", out->code, sizeof(out->code)) != NW_OK)
+			snprintf(out->code, sizeof(out->code), "error");
+	}
+	msgpack_unpacked_destroy(&result);
+	return err;
+}
+
+enum nw_err nw_replay_req_encode(const struct nw_replay_req *r, nw_buf *out)
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, out, write_buf);
+	int rc = msgpack_pack_map(&pk, 3);
+	rc |= pack_uint_field(&pk, "v", NW_PROTO_VERSION);
+	rc |= pack_uint_field(&pk, "from", r->from);
+	rc |= pack_uint_field(&pk, "max", r->max);
+	return rc ? NW_ENOMEM : NW_OK;
+}
+
+enum nw_err nw_replay_req_decode(const void *buf, size_t len, struct nw_replay_req *out)
+{
+	static const struct nw_codec_limits lim = { 256, 64, 0, 8, 2, 16 };
+	msgpack_unpacked result;
+	msgpack_unpacked_init(&result);
+	memset(out, 0, sizeof(*out));
+	const msgpack_object_map *m = NULL;
+	enum nw_err err = message_map(buf, len, &lim, &result, &m);
+	if (!err)
+		err = get_uint(m, "from", true, &out->from);
+	if (!err)
+		err = get_uint(m, "max", true, &out->max);
+	msgpack_unpacked_destroy(&result);
+	return err;
+}
+
+enum nw_err nw_range_encode(const struct nw_range *r, nw_buf *out)
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, out, write_buf);
+	int rc = msgpack_pack_map(&pk, 3);
+	rc |= pack_uint_field(&pk, "v", NW_PROTO_VERSION);
+	rc |= pack_uint_field(&pk, "from", r->from);
+	rc |= pack_uint_field(&pk, "to", r->to);
+	return rc ? NW_ENOMEM : NW_OK;
+}
+
+enum nw_err nw_range_decode(const void *buf, size_t len, struct nw_range *out)
+{
+	static const struct nw_codec_limits lim = { 256, 64, 0, 8, 2, 16 };
+	msgpack_unpacked result;
+	msgpack_unpacked_init(&result);
+	memset(out, 0, sizeof(*out));
+	const msgpack_object_map *m = NULL;
+	enum nw_err err = message_map(buf, len, &lim, &result, &m);
+	if (!err)
+		err = get_uint(m, "from", true, &out->from);
+	if (!err)
+		err = get_uint(m, "to", true, &out->to);
+	msgpack_unpacked_destroy(&result);
+	return err;
+}

@@ -53,3 +53,57 @@ enum nw_err nw_envelope_encode(const struct nw_envelope *e, nw_buf *out);
 enum nw_err nw_envelope_decode(const void *buf, size_t len, struct nw_envelope *out);
 
 #endif
+
+/* ---- request/reply messages (docs/protocol.md) ---- */
+
+/* Submit request: raw input to parse, or an encoded article map. rid is
+ * the client's request id, echoed in the reply. Decoded strings and bytes
+ * are owned by the struct: release with nw_submit_req_clear(). */
+struct nw_submit_req {
+	uint64_t rid;
+	bool is_article;        /* data holds an encoded article map */
+	bool has_format;
+	enum nw_format format;  /* when has_format; else detected */
+	char *source;           /* may be NULL */
+	nw_buf data;
+};
+
+/* One reply per article of a request: index counts from 0 to count - 1
+ * (an input rejected whole gets one reply, index 0 of count 1). */
+struct nw_submit_reply {
+	uint64_t rid;
+	uint32_t index, count;
+	bool ok;
+	bool dup;
+	uint64_t seq;
+	char id[NW_ID_LEN + 1];
+	char error[256];        /* when !ok: one line */
+	char code[32];          /* when !ok: "invalid", "too_big", "unavailable", ... */
+};
+
+enum nw_err nw_submit_req_encode(const struct nw_submit_req *r, nw_buf *out);
+enum nw_err nw_submit_req_decode(const void *buf, size_t len, size_t max_data,
+				 struct nw_submit_req *out);
+void nw_submit_req_clear(struct nw_submit_req *r);
+
+enum nw_err nw_submit_reply_encode(const struct nw_submit_reply *r, nw_buf *out);
+enum nw_err nw_submit_reply_decode(const void *buf, size_t len, struct nw_submit_reply *out);
+
+/* Replay request {v, from, max}; replies are frames ["article"][env][art]
+ * for each record, a ["gap"][{v, from, to}] first when records before the
+ * oldest retained one were asked for, and last ["end"][{v, from, to}] with
+ * the oldest retained and the newest published seq. */
+struct nw_replay_req {
+	uint64_t from;
+	uint64_t max;
+};
+
+enum nw_err nw_replay_req_encode(const struct nw_replay_req *r, nw_buf *out);
+enum nw_err nw_replay_req_decode(const void *buf, size_t len, struct nw_replay_req *out);
+
+/* A {v, from, to} range (gap) or {v, seq} marker (end). */
+struct nw_range {
+	uint64_t from, to;
+};
+enum nw_err nw_range_encode(const struct nw_range *r, nw_buf *out);
+enum nw_err nw_range_decode(const void *buf, size_t len, struct nw_range *out);

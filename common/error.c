@@ -22,6 +22,8 @@ const char *nw_strerror(enum nw_err err)
 	case NW_ECONFIG:    return "bad configuration";
 	case NW_ENOTFOUND:  return "not found";
 	case NW_ESTATE:     return "invalid state";
+	case NW_ETIMEOUT:   return "timed out";
+	case NW_EREJECTED:  return "rejected by the server";
 	}
 	return "unknown error";
 }

@@ -793,3 +793,8 @@ size_t nw_journal_apply_retention(nw_journal *j, int64_t now)
 	}
 	return deleted;
 }
+
+uint64_t nw_journal_next_seq(const nw_journal *j)
+{
+	return j->next_seq;
+}

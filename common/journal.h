@@ -56,6 +56,7 @@ uint64_t nw_journal_find_id(const nw_journal *j, const unsigned char id[NW_JOURN
 
 uint64_t nw_journal_first_seq(const nw_journal *j);   /* 0 when empty */
 uint64_t nw_journal_last_seq(const nw_journal *j);    /* 0 when empty */
+uint64_t nw_journal_next_seq(const nw_journal *j);    /* seq the next append gets */
 uint64_t nw_journal_durable_seq(const nw_journal *j); /* last seq known on disk */
 uint64_t nw_journal_bytes(const nw_journal *j);       /* all segments */
 

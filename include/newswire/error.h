@@ -25,6 +25,8 @@ enum nw_err {
 	NW_ECONFIG,      /* bad configuration */
 	NW_ENOTFOUND,    /* no such record */
 	NW_ESTATE,       /* operation not valid in this state */
+	NW_ETIMEOUT,     /* no answer in time */
+	NW_EREJECTED,    /* the server refused the request (see its reason) */
 };
 
 /* Static, human-readable text for an error code; never NULL. */

@@ -24,5 +24,7 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...)
 
 int cmd_parse(struct cli *c);
 int cmd_config(struct cli *c);
+int cmd_submit(struct cli *c);
+int cmd_tail(struct cli *c);
 
 #endif

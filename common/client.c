@@ -1,0 +1,392 @@
+/* libnewswire's blocking producer and subscriber.
+ *
+ * The subscriber contract (docs/protocol.md): subscribe first, then replay
+ * from the checkpoint; deliver strictly in seq order and drop what was
+ * already delivered; a seq jump or a heartbeat ahead of us means messages
+ * were missed, so ask the replay endpoint from the next seq wanted; while
+ * replaying, live messages are not delivered (replay fetches them in
+ * order); no message for longer than the heartbeat timeout means the
+ * connection is dead, so reconnect and replay. */
+#include <newswire/client.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "common/codec.h"
+#include "common/util.h"
+
+#define REPLAY_BATCH 1000
+#define REPLAY_TIMEOUT_MS 5000
+
+static int64_t clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *new_socket(void *ctx, int type, const char *endpoint, bool bind_not,
+			char *msg, size_t msglen)
+{
+	(void)bind_not;
+	void *s = zmq_socket(ctx, type);
+	int linger = 0;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	int64_t maxmsg = 64 << 20;
+	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	if (zmq_connect(s, endpoint) != 0) {
+		snprintf(msg, msglen, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+		zmq_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Receives all frames of one message into parts (up to max); returns the
+ * number of frames, or -1 (EAGAIN or error). Frames beyond max are dropped. */
+static int recv_parts(void *socket, zmq_msg_t *parts, int max, int flags)
+{
+	int n = 0;
+	bool more = true;
+	while (more) {
+		zmq_msg_t part;
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, socket, n ? 0 : flags) < 0) {
+			zmq_msg_close(&part);
+			for (int i = 0; i < n && i < max; i++)
+				zmq_msg_close(&parts[i]);
+			return -1;
+		}
+		more = zmq_msg_more(&part);
+		if (n < max)
+			parts[n] = part;
+		else
+			zmq_msg_close(&part);
+		n++;
+	}
+	return n < max ? n : max;
+}
+
+static void close_parts(zmq_msg_t *parts, int n)
+{
+	for (int i = 0; i < n; i++)
+		zmq_msg_close(&parts[i]);
+}
+
+static bool frame_is(zmq_msg_t *m, const char *s)
+{
+	size_t n = strlen(s);
+	return zmq_msg_size(m) == n && memcmp(zmq_msg_data(m), s, n) == 0;
+}
+
+/* ---- producer ---- */
+
+struct nw_producer {
+	void *ctx;
+	void *socket;
+	uint64_t next_rid;
+	nw_buf req;
+};
+
+nw_producer *nw_producer_new(const char *endpoint, char *msg, size_t msglen)
+{
+	nw_producer *p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(msg, msglen, "out of memory");
+		return NULL;
+	}
+	p->ctx = zmq_ctx_new();
+	p->next_rid = (uint64_t)clock_ms() << 16;   /* distinct across runs */
+	if (!(p->socket = new_socket(p->ctx, ZMQ_DEALER, endpoint, false, msg, msglen)))
+		nw_producer_destroy(&p);
+	return p;
+}
+
+void nw_producer_destroy(nw_producer **pp)
+{
+	nw_producer *p = *pp;
+	if (!p)
+		return;
+	if (p->socket)
+		zmq_close(p->socket);
+	zmq_ctx_term(p->ctx);
+	nw_buf_release(&p->req);
+	free(p);
+	*pp = NULL;
+}
+
+enum nw_err nw_producer_submit(nw_producer *p, const char *format, const char *source,
+			       const void *data, size_t len, int timeout_ms,
+			       void (*on_result)(void *arg, const struct nw_submit_result *r),
+			       void *arg)
+{
+	struct nw_submit_req req = { .rid = ++p->next_rid, .source = (char *)source };
+	if (format) {
+		if (nw_format_parse(format, &req.format) != NW_OK)
+			return NW_EFORMAT;
+		req.has_format = true;
+	}
+	req.data.data = (char *)data;   /* borrowed: not cleared below */
+	req.data.len = len;
+	p->req.len = 0;
+	enum nw_err err = nw_submit_req_encode(&req, &p->req);
+	if (err)
+		return err;
+	if (zmq_send(p->socket, p->req.data, p->req.len, 0) < 0)
+		return NW_EIO;
+	int64_t deadline = clock_ms() + timeout_ms;
+	uint32_t received = 0, count = 1;
+	bool *seen = NULL;
+	while (received < count) {
+		int64_t left = deadline - clock_ms();
+		zmq_pollitem_t item = { p->socket, 0, ZMQ_POLLIN, 0 };
+		if (left <= 0 || zmq_poll(&item, 1, (long)left) <= 0) {
+			err = NW_ETIMEOUT;
+			break;
+		}
+		zmq_msg_t parts[2];
+		int n = recv_parts(p->socket, parts, 2, ZMQ_DONTWAIT);
+		if (n < 0)
+			continue;
+		struct nw_submit_reply r;
+		bool good = n == 1 && nw_submit_reply_decode(zmq_msg_data(&parts[0]),
+							      zmq_msg_size(&parts[0]), &r) == NW_OK;
+		close_parts(parts, n);
+		if (!good || r.rid != req.rid)
+			continue;   /* a late reply to an earlier, timed-out request */
+		if (!seen) {
+			count = r.count;
+			if (!(seen = calloc(count, sizeof(*seen))))
+				return NW_ENOMEM;
+		}
+		if (r.count != count || r.index >= count || seen[r.index])
+			continue;
+		seen[r.index] = true;
+		received++;
+		struct nw_submit_result res = { .index = r.index, .count = r.count, .ok = r.ok,
+						.dup = r.dup, .seq = r.seq };
+		memcpy(res.id, r.id, sizeof(res.id));
+		snprintf(res.code, sizeof(res.code), "%s", r.code);
+		snprintf(res.error, sizeof(res.error), "%s", r.error);
+		on_result(arg, &res);
+	}
+	free(seen);
+	return err;
+}
+
+/* ---- subscriber ---- */
+
+struct nw_subscriber {
+	struct nw_subscriber_opts opts;
+	char *publish, *replay_ep;
+	void *ctx;
+	void *sub, *replay;
+	uint64_t next;            /* next seq to deliver; 0 = not known yet */
+	bool catching_up;         /* a replay request is outstanding */
+	int64_t replay_sent_at;
+	int64_t last_heard;
+	uint64_t replays, reconnects;
+	nw_buf req;
+	char *msg;
+	size_t msglen;
+};
+
+static enum nw_err connect_all(nw_subscriber *s)
+{
+	char msg[256];
+	if (!(s->sub = new_socket(s->ctx, ZMQ_SUB, s->publish, false, msg, sizeof(msg))) ||
+	    !(s->replay = new_socket(s->ctx, ZMQ_DEALER, s->replay_ep, false, msg, sizeof(msg))))
+		return NW_EIO;
+	zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, "article", 7);
+	zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, "hb", 2);
+	s->last_heard = clock_ms();
+	return NW_OK;
+}
+
+static void disconnect_all(nw_subscriber *s)
+{
+	if (s->sub)
+		zmq_close(s->sub);
+	if (s->replay)
+		zmq_close(s->replay);
+	s->sub = s->replay = NULL;
+}
+
+nw_subscriber *nw_subscriber_new(const struct nw_subscriber_opts *o, char *msg, size_t msglen)
+{
+	nw_subscriber *s = calloc(1, sizeof(*s));
+	if (!s || !(s->publish = nw_strdup(o->publish)) || !(s->replay_ep = nw_strdup(o->replay))) {
+		snprintf(msg, msglen, "out of memory");
+		nw_subscriber_destroy(&s);
+		return NULL;
+	}
+	s->opts = *o;
+	if (!s->opts.heartbeat_timeout_ms)
+		s->opts.heartbeat_timeout_ms = 3000;
+	s->next = o->from;
+	s->ctx = zmq_ctx_new();
+	if (connect_all(s) != NW_OK) {
+		snprintf(msg, msglen, "cannot connect to %s / %s", o->publish, o->replay);
+		nw_subscriber_destroy(&s);
+	}
+	return s;
+}
+
+void nw_subscriber_destroy(nw_subscriber **sp)
+{
+	nw_subscriber *s = *sp;
+	if (!s)
+		return;
+	disconnect_all(s);
+	if (s->ctx)
+		zmq_ctx_term(s->ctx);
+	free(s->publish);
+	free(s->replay_ep);
+	nw_buf_release(&s->req);
+	free(s);
+	*sp = NULL;
+}
+
+uint64_t nw_subscriber_next_seq(const nw_subscriber *s)
+{
+	return s->next;
+}
+
+void nw_subscriber_stats(const nw_subscriber *s, uint64_t *replays, uint64_t *reconnects)
+{
+	*replays = s->replays;
+	*reconnects = s->reconnects;
+}
+
+static void request_replay(nw_subscriber *s)
+{
+	struct nw_replay_req r = { .from = s->next, .max = REPLAY_BATCH };
+	s->req.len = 0;
+	if (nw_replay_req_encode(&r, &s->req) == NW_OK &&
+	    zmq_send(s->replay, s->req.data, s->req.len, ZMQ_DONTWAIT) >= 0) {
+		s->catching_up = true;
+		s->replay_sent_at = clock_ms();
+		s->replays++;
+	}
+}
+
+/* Delivers an article frame pair if it is the next one. Returns false when
+ * the handler asked to stop. Sets *gap when seq is ahead of next. */
+static bool offer(nw_subscriber *s, const struct nw_subscriber_handler *h, zmq_msg_t *env_frame,
+		  zmq_msg_t *art_frame, bool *gap)
+{
+	struct nw_envelope env;
+	if (nw_envelope_decode(zmq_msg_data(env_frame), zmq_msg_size(env_frame), &env) != NW_OK)
+		return true;   /* malformed: ignore, replay fills any hole */
+	if (s->next == 0)
+		s->next = env.seq;   /* "new only": start at the first one seen */
+	if (env.seq < s->next)
+		return true;   /* already delivered */
+	if (env.seq > s->next) {
+		*gap = true;
+		return true;
+	}
+	s->next++;
+	return h->article(h->arg, env.seq, zmq_msg_data(art_frame), zmq_msg_size(art_frame));
+}
+
+/* Handles one live message. Returns false to stop. */
+static bool on_live(nw_subscriber *s, const struct nw_subscriber_handler *h)
+{
+	zmq_msg_t parts[3];
+	int n = recv_parts(s->sub, parts, 3, ZMQ_DONTWAIT);
+	if (n < 0)
+		return true;
+	s->last_heard = clock_ms();
+	bool keep = true, gap = false;
+	if (n == 2 && frame_is(&parts[0], "hb")) {
+		struct nw_envelope env;
+		if (nw_envelope_decode(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &env) == NW_OK) {
+			if (s->next == 0)
+				s->next = env.seq + 1;
+			else if (env.seq >= s->next)
+				gap = true;   /* the publisher is ahead: we missed something */
+		}
+	} else if (n == 3 && frame_is(&parts[0], "article") && !s->catching_up) {
+		keep = offer(s, h, &parts[1], &parts[2], &gap);
+	}
+	close_parts(parts, n);
+	if (gap && !s->catching_up)
+		request_replay(s);
+	return keep;
+}
+
+/* Handles one replay reply. Returns false to stop. */
+static bool on_replay(nw_subscriber *s, const struct nw_subscriber_handler *h)
+{
+	zmq_msg_t parts[3];
+	int n = recv_parts(s->replay, parts, 3, ZMQ_DONTWAIT);
+	if (n < 0)
+		return true;
+	s->last_heard = clock_ms();
+	bool keep = true, gap = false;
+	struct nw_range r;
+	if (n == 3 && frame_is(&parts[0], "article")) {
+		keep = offer(s, h, &parts[1], &parts[2], &gap);
+	} else if (n == 2 && nw_range_decode(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &r) == NW_OK) {
+		if (frame_is(&parts[0], "gap") && r.to >= s->next) {
+			if (h->lost)
+				h->lost(h->arg, s->next > r.from ? s->next : r.from, r.to);
+			s->next = r.to + 1;
+		} else if (frame_is(&parts[0], "end")) {
+			s->catching_up = false;
+			if (s->next == 0)
+				s->next = r.to + 1;
+			else if (r.to >= s->next)
+				request_replay(s);   /* more than one batch behind */
+		}
+	}
+	close_parts(parts, n);
+	if (gap) {
+		/* replay skipped ahead of us (it should report a gap): ask again */
+		s->catching_up = false;
+		request_replay(s);
+	}
+	return keep;
+}
+
+static void reconnect(nw_subscriber *s)
+{
+	disconnect_all(s);
+	s->reconnects++;
+	s->catching_up = false;
+	if (connect_all(s) == NW_OK && s->next)
+		request_replay(s);
+}
+
+enum nw_err nw_subscriber_run(nw_subscriber *s, const struct nw_subscriber_handler *h,
+			      volatile bool *stop)
+{
+	if (!s->sub)
+		return NW_ESTATE;
+	if (s->next)
+		request_replay(s);   /* subscribed first, now fetch from the checkpoint */
+	while (!(stop && *stop)) {
+		zmq_pollitem_t items[2] = { { s->sub, 0, ZMQ_POLLIN, 0 },
+					    { s->replay, 0, ZMQ_POLLIN, 0 } };
+		if (zmq_poll(items, 2, 100) < 0) {
+			if (errno == EINTR)
+				continue;
+			return NW_EIO;
+		}
+		if ((items[1].revents & ZMQ_POLLIN) && !on_replay(s, h))
+			return NW_OK;
+		if ((items[0].revents & ZMQ_POLLIN) && !on_live(s, h))
+			return NW_OK;
+		int64_t now = clock_ms();
+		if (now - s->last_heard > s->opts.heartbeat_timeout_ms)
+			reconnect(s);
+		else if (s->catching_up && now - s->replay_sent_at > REPLAY_TIMEOUT_MS)
+			request_replay(s);   /* the reply was lost (ingestd restarted) */
+	}
+	return NW_OK;
+}

@@ -1,0 +1,87 @@
+/* libnewswire clients: a producer that submits input and waits for the
+ * durable ack, and a subscriber that delivers every article exactly once,
+ * in seq order, across restarts, slow consumers and lost messages.
+ *
+ * These are the blocking forms, for simple programs: each call runs until
+ * it is done or times out and owns no thread. */
+#ifndef NEWSWIRE_CLIENT_H
+#define NEWSWIRE_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <newswire/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- producer ---- */
+
+typedef struct nw_producer nw_producer;
+
+/* The outcome for one article of a submitted input. */
+struct nw_submit_result {
+	uint32_t index, count;   /* this article's place in the input */
+	bool ok;
+	bool dup;                /* same content was already journaled */
+	uint64_t seq;
+	char id[33];
+	char code[32];           /* when !ok: invalid, too_big, busy, unavailable */
+	char error[256];         /* when !ok: the reason */
+};
+
+/* Connects to ingestd's submit endpoint. NULL with msg filled on failure. */
+nw_producer *nw_producer_new(const char *endpoint, char *msg, size_t msglen);
+void nw_producer_destroy(nw_producer **p);
+
+/* Sends raw input (format NULL = detect; "text", "json", ...) and waits up
+ * to timeout_ms for the reply of every article in it, calling on_result
+ * for each. NW_OK when every reply arrived (some may be rejections);
+ * NW_ETIMEOUT when ingestd did not answer (submitting again is safe:
+ * duplicates are recognised by content). */
+enum nw_err nw_producer_submit(nw_producer *p, const char *format, const char *source,
+			       const void *data, size_t len, int timeout_ms,
+			       void (*on_result)(void *arg, const struct nw_submit_result *r),
+			       void *arg);
+
+/* ---- subscriber ---- */
+
+typedef struct nw_subscriber nw_subscriber;
+
+struct nw_subscriber_opts {
+	const char *publish;        /* ingestd's publish endpoint */
+	const char *replay;         /* ingestd's replay endpoint */
+	uint64_t from;              /* first seq wanted (a saved checkpoint + 1); 0 = new only */
+	int heartbeat_timeout_ms;   /* silence before reconnecting; 0 = 3000 */
+};
+
+struct nw_subscriber_handler {
+	/* Each article once, in seq order: article is its msgpack map (valid
+	 * during the call). Return false to stop. */
+	bool (*article)(void *arg, uint64_t seq, const void *article, size_t len);
+	/* Records from..to are gone for good (retention deleted them before
+	 * they were read). May be NULL. */
+	void (*lost)(void *arg, uint64_t from, uint64_t to);
+	void *arg;
+};
+
+nw_subscriber *nw_subscriber_new(const struct nw_subscriber_opts *o, char *msg, size_t msglen);
+void nw_subscriber_destroy(nw_subscriber **s);
+
+/* Runs until the handler returns false, *stop becomes true (checked at
+ * least every 100 ms; may be NULL), or an error. */
+enum nw_err nw_subscriber_run(nw_subscriber *s, const struct nw_subscriber_handler *h,
+			      volatile bool *stop);
+
+/* The next seq the subscriber will deliver (the checkpoint to save is this
+ * minus one). */
+uint64_t nw_subscriber_next_seq(const nw_subscriber *s);
+
+/* Counters for diagnostics: gaps repaired by replay, reconnects. */
+void nw_subscriber_stats(const nw_subscriber *s, uint64_t *replays, uint64_t *reconnects);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

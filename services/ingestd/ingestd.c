@@ -1,0 +1,696 @@
+/* newswire-ingestd's engine. The order of things for one submitted article:
+ *   parse -> dedupe by content id -> append to the journal (seq assigned)
+ *   -> group commit (fdatasync off the loop thread, per the fsync policy)
+ *   -> ack to the producer and publish [article][envelope][payload]
+ * Records are published only once durable, in seq order, so what a
+ * subscriber sees can always be replayed from the journal. */
+#include "services/ingestd/ingestd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "common/article.h"
+#include "common/codec.h"
+#include "common/journal.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/util.h"
+#include "common/zsock.h"
+
+#define MAX_PENDING_ACKS 100000
+#define MAX_REPLAY_BATCH 1000
+#define HEARTBEAT_MS 1000
+#define PUBLISH_HWM 10000
+
+enum fsync_mode { FSYNC_ALWAYS, FSYNC_BATCH, FSYNC_OFF };
+
+/* Where a reply goes: the ROUTER identity of the peer, and whether it is
+ * a REQ socket (which wants an empty delimiter frame). */
+struct peer {
+	unsigned char identity[255];
+	size_t idlen;
+	bool delim;
+};
+
+struct pending_ack {
+	struct peer to;
+	struct nw_submit_reply reply;
+};
+
+struct counters {
+	uint64_t requests, articles, duplicates, rejected, published, publish_drops;
+	uint64_t replay_requests, replayed, ack_failures;
+};
+
+struct ingestd {
+	uv_loop_t *loop;
+	void *zctx;
+	nw_journal *journal;
+	nw_zsock *submit, *publish, *replay;
+	enum fsync_mode fsync;
+	size_t max_bytes;
+	struct pending_ack *acks;
+	size_t nacks, capacks;
+	uint64_t published;          /* last seq published */
+	bool syncing;
+	uv_work_t work;
+	struct nw_journal_sync sync;
+	uv_check_t check;
+	uv_timer_t heartbeat;
+	int subscribers;
+	bool draining, closed, failed;
+	void (*drain_done)(void *arg);
+	void *drain_arg;
+	struct counters stats;
+	nw_buf scratch, envelope;
+};
+
+/* ---- helpers ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+static void rfc3339_now(char out[64])
+{
+	struct timeval tv;
+	struct tm tm;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)(tv.tv_usec / 1000));
+}
+
+static void hex_to_bin(const char *hex, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned hi = (unsigned)(hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10);
+		unsigned lo = (unsigned)(hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10);
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+}
+
+/* The durable frontier: with fsync=off everything written counts. */
+static uint64_t durable_seq(const ingestd *d)
+{
+	return d->fsync == FSYNC_OFF ? nw_journal_last_seq(d->journal)
+				     : nw_journal_durable_seq(d->journal);
+}
+
+/* Receives one multipart message: a ROUTER identity, an optional empty
+ * delimiter, and the body. Returns false when nothing (or junk) was read. */
+static bool recv_request(void *socket, struct peer *from, nw_buf *body, size_t max)
+{
+	zmq_msg_t part;
+	int nparts = 0;
+	bool more = true, ok = true;
+	body->len = 0;
+	from->delim = false;
+	while (more) {
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, socket, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&part);
+			return false;
+		}
+		more = zmq_msg_more(&part);
+		size_t n = zmq_msg_size(&part);
+		if (nparts == 0) {
+			from->idlen = n < sizeof(from->identity) ? n : sizeof(from->identity);
+			memcpy(from->identity, zmq_msg_data(&part), from->idlen);
+		} else if (nparts == 1 && n == 0 && more) {
+			from->delim = true;
+		} else if (body->len == 0 && n <= max) {
+			ok = nw_buf_append(body, zmq_msg_data(&part), n) == NW_OK;
+		} else {
+			ok = false;   /* extra or oversized frames */
+		}
+		zmq_msg_close(&part);
+		nparts++;
+	}
+	return ok && nparts >= 2;
+}
+
+/* Sends [identity][(delim)][frames...] to a ROUTER peer. */
+static int send_to(nw_zsock *zs, const struct peer *to, const void *const *data,
+		   const size_t *len, size_t n)
+{
+	const void *all[6];
+	size_t lens[6], k = 0;
+	all[k] = to->identity;
+	lens[k++] = to->idlen;
+	if (to->delim) {
+		all[k] = "";
+		lens[k++] = 0;
+	}
+	for (size_t i = 0; i < n && k < 6; i++) {
+		all[k] = data[i];
+		lens[k++] = len[i];
+	}
+	return nw_zsock_send(zs, all, lens, k);
+}
+
+static void send_reply(ingestd *d, const struct peer *to, const struct nw_submit_reply *r)
+{
+	d->scratch.len = 0;
+	if (nw_submit_reply_encode(r, &d->scratch) != NW_OK)
+		return;
+	const void *data[1] = { d->scratch.data };
+	size_t len[1] = { d->scratch.len };
+	if (send_to(d->submit, to, data, len, 1) != 0) {
+		d->stats.ack_failures++;
+		nw_debug("ack not delivered", "error", zmq_strerror(errno));
+	}
+}
+
+static void reply_error(ingestd *d, const struct peer *to, uint64_t rid, uint32_t index,
+			uint32_t count, const char *code, const char *error)
+{
+	struct nw_submit_reply r = { .rid = rid, .index = index, .count = count, .ok = false };
+	snprintf(r.code, sizeof(r.code), "%s", code);
+	snprintf(r.error, sizeof(r.error), "%s", error);
+	d->stats.rejected++;
+	send_reply(d, to, &r);
+}
+
+/* ---- acks and publishing ---- */
+
+static void flush_acks(ingestd *d)
+{
+	uint64_t durable = durable_seq(d);
+	size_t keep = 0;
+	for (size_t i = 0; i < d->nacks; i++) {
+		if (d->acks[i].reply.seq <= durable)
+			send_reply(d, &d->acks[i].to, &d->acks[i].reply);
+		else
+			d->acks[keep++] = d->acks[i];
+	}
+	d->nacks = keep;
+}
+
+static void publish_durable(ingestd *d)
+{
+	uint64_t durable = durable_seq(d);
+	while (d->published < durable) {
+		uint64_t seq = d->published + 1;
+		unsigned char id[NW_JOURNAL_ID_BYTES];
+		if (nw_journal_read(d->journal, seq, &d->scratch, id) != NW_OK) {
+			nw_error("cannot read a record to publish", "seq", "?");
+			d->published = seq;   /* subscribers will see the gap and replay */
+			continue;
+		}
+		struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = seq, .ts = now_ms(),
+					   .has_id = true };
+		nw_hex(id, NW_JOURNAL_ID_BYTES, env.id);
+		d->envelope.len = 0;
+		nw_envelope_encode(&env, &d->envelope);
+		const void *data[3] = { "article", d->envelope.data, d->scratch.data };
+		size_t len[3] = { 7, d->envelope.len, d->scratch.len };
+		if (nw_zsock_send(d->publish, data, len, 3) != 0)
+			d->stats.publish_drops++;   /* a subscriber is full: it repairs by replay */
+		else
+			d->stats.published++;
+		d->published = seq;
+	}
+}
+
+static void maybe_finish_drain(ingestd *d);
+static void close_all(ingestd *d);
+
+static void sync_work(uv_work_t *req)
+{
+	ingestd *d = req->data;
+	nw_journal_sync_run(&d->sync);
+}
+
+static void start_sync(ingestd *d);
+
+static void sync_done(uv_work_t *req, int status)
+{
+	ingestd *d = req->data;
+	d->syncing = false;
+	if (nw_journal_sync_end(d->journal, &d->sync) != NW_OK) {
+		/* after a failed fdatasync the kernel may have dropped the data:
+		 * nothing appended since the last good sync can be acknowledged */
+		nw_error("fdatasync of the journal failed; stopping", "error", strerror(errno));
+		d->failed = true;
+		d->nacks = 0;
+		close_all(d);
+		return;
+	}
+	flush_acks(d);
+	publish_durable(d);
+	if (nw_journal_durable_seq(d->journal) < nw_journal_last_seq(d->journal))
+		start_sync(d);
+	maybe_finish_drain(d);
+}
+
+static void start_sync(ingestd *d)
+{
+	if (d->syncing || d->fsync == FSYNC_OFF || !d->journal)
+		return;
+	if (!nw_journal_sync_begin(d->journal, &d->sync))
+		return;
+	d->syncing = true;
+	d->work.data = d;
+	uv_queue_work(d->loop, &d->work, sync_work, sync_done);
+}
+
+/* End of every loop turn: one group commit for what the turn appended. */
+static void on_check(uv_check_t *h)
+{
+	ingestd *d = h->data;
+	if (d->fsync == FSYNC_BATCH)
+		start_sync(d);
+}
+
+/* ---- submit ---- */
+
+struct batch {
+	ingestd *d;
+	struct peer *from;
+	uint64_t rid;
+	const char *source;
+	nw_article **articles;   /* NULL entry = rejected record */
+	char (*reasons)[NW_REASON_MAX];
+	size_t n, cap;
+};
+
+static enum nw_err batch_grow(struct batch *b)
+{
+	if (b->n < b->cap)
+		return NW_OK;
+	size_t cap = b->cap ? b->cap * 2 : 8;
+	nw_article **a = realloc(b->articles, cap * sizeof(*a));
+	if (!a)
+		return NW_ENOMEM;
+	b->articles = a;
+	char (*r)[NW_REASON_MAX] = realloc(b->reasons, cap * sizeof(*r));
+	if (!r)
+		return NW_ENOMEM;
+	b->reasons = r;
+	b->cap = cap;
+	return NW_OK;
+}
+
+static enum nw_err batch_article(void *ctx, nw_article *a)
+{
+	struct batch *b = ctx;
+	if (batch_grow(b)) {
+		nw_article_destroy(&a);
+		return NW_ENOMEM;
+	}
+	b->reasons[b->n][0] = '\0';
+	b->articles[b->n++] = a;
+	return NW_OK;
+}
+
+static void batch_reject(void *ctx, size_t record, enum nw_err err, const char *reason)
+{
+	struct batch *b = ctx;
+	if (batch_grow(b))
+		return;
+	snprintf(b->reasons[b->n], NW_REASON_MAX, "record %zu: %s", record, reason);
+	b->articles[b->n++] = NULL;
+}
+
+/* Journals one article (or finds its earlier copy) and queues its ack. */
+static void ingest_article(ingestd *d, const struct peer *from, uint64_t rid, uint32_t index,
+			   uint32_t count, nw_article *a, const char *source)
+{
+	unsigned char idbin[NW_JOURNAL_ID_BYTES];
+	hex_to_bin(a->id, idbin, sizeof(idbin));
+	struct nw_submit_reply r = { .rid = rid, .index = index, .count = count, .ok = true };
+	memcpy(r.id, a->id, sizeof(r.id));
+	if (d->nacks >= MAX_PENDING_ACKS) {
+		reply_error(d, from, rid, index, count, "busy", "too many unacknowledged articles; retry");
+		return;
+	}
+	uint64_t seq = nw_journal_find_id(d->journal, idbin);
+	if (seq) {
+		r.seq = seq;
+		r.dup = true;
+		d->stats.duplicates++;
+	} else {
+		char ts[64];
+		rfc3339_now(ts);
+		free(a->ingested_at);
+		a->ingested_at = nw_strdup(ts);
+		if (!a->source)
+			a->source = nw_strdup(source ? source : "submit");
+		a->seq = nw_journal_next_seq(d->journal);
+		d->scratch.len = 0;
+		if (!a->ingested_at || !a->source || nw_article_encode(a, &d->scratch)) {
+			reply_error(d, from, rid, index, count, "internal", "out of memory");
+			return;
+		}
+		enum nw_err err = nw_journal_append(d->journal, idbin, d->scratch.data,
+						    d->scratch.len, &seq);
+		if (err) {
+			char why[200];
+			snprintf(why, sizeof(why), "journal write failed: %s; retry later",
+				 err == NW_EIO ? strerror(errno) : nw_strerror(err));
+			nw_warn("journal append failed", "error", why);
+			reply_error(d, from, rid, index, count, "unavailable", why);
+			return;
+		}
+		r.seq = seq;
+		d->stats.articles++;
+	}
+	if (d->nacks == d->capacks) {
+		size_t cap = d->capacks ? d->capacks * 2 : 64;
+		struct pending_ack *v = realloc(d->acks, cap * sizeof(*v));
+		if (!v) {
+			reply_error(d, from, rid, index, count, "internal", "out of memory");
+			return;
+		}
+		d->acks = v;
+		d->capacks = cap;
+	}
+	d->acks[d->nacks].to = *from;
+	d->acks[d->nacks++].reply = r;
+}
+
+static void handle_submit(ingestd *d, struct peer *from, const nw_buf *body)
+{
+	struct nw_submit_req req;
+	char reason[NW_REASON_MAX];
+	d->stats.requests++;
+	enum nw_err err = nw_submit_req_decode(body->data, body->len, d->max_bytes, &req);
+	if (err) {
+		snprintf(reason, sizeof(reason), "bad submit request: %s", nw_strerror(err));
+		reply_error(d, from, 0, 0, 1, err == NW_ELIMIT ? "too_big" : "invalid", reason);
+		return;
+	}
+	if (d->draining) {
+		reply_error(d, from, req.rid, 0, 1, "unavailable", "ingestd is shutting down; retry");
+		nw_submit_req_clear(&req);
+		return;
+	}
+	struct batch b = { .d = d, .from = from, .rid = req.rid, .source = req.source };
+	if (req.is_article) {
+		nw_article *a = NULL;
+		err = nw_article_decode(req.data.data, req.data.len, NULL, &a);
+		if (!err && (err = nw_article_finish(a)) == NW_OK && (err = batch_article(&b, a)) != NW_OK)
+			a = NULL;
+		else if (err)
+			nw_article_destroy(&a);
+		snprintf(reason, sizeof(reason), "bad article map: %s", nw_strerror(err));
+	} else {
+		struct nw_parse_opts o = {
+			.format = req.has_format ? req.format : NW_FORMAT_AUTO,
+			.source = req.source, .max_bytes = d->max_bytes,
+		};
+		struct nw_parse_sink sink = { batch_article, batch_reject, &b };
+		err = nw_parse(req.data.data, req.data.len, &o, &sink, reason);
+	}
+	if (err) {
+		reply_error(d, from, req.rid, 0, 1, err == NW_ETOOBIG ? "too_big" : "invalid", reason);
+	} else if (b.n == 0) {
+		reply_error(d, from, req.rid, 0, 1, "invalid", "input holds no article");
+	}
+	for (size_t i = 0; !err && i < b.n; i++) {
+		if (b.articles[i])
+			ingest_article(d, from, req.rid, (uint32_t)i, (uint32_t)b.n, b.articles[i], req.source);
+		else
+			reply_error(d, from, req.rid, (uint32_t)i, (uint32_t)b.n, "invalid", b.reasons[i]);
+	}
+	for (size_t i = 0; i < b.n; i++)
+		nw_article_destroy(&b.articles[i]);
+	free(b.articles);
+	free(b.reasons);
+	nw_submit_req_clear(&req);
+	if (d->fsync == FSYNC_OFF) {
+		flush_acks(d);
+		publish_durable(d);
+	} else if (d->fsync == FSYNC_ALWAYS) {
+		start_sync(d);
+	}
+	flush_acks(d);   /* duplicates of records that are already durable */
+}
+
+static void on_submit(nw_zsock *zs, void *socket, void *arg)
+{
+	ingestd *d = arg;
+	struct peer from;
+	nw_buf body = NW_BUF_INIT;
+	if (recv_request(socket, &from, &body, d->max_bytes + 65536))
+		handle_submit(d, &from, &body);
+	nw_buf_release(&body);
+}
+
+/* ---- replay ---- */
+
+static void send_range(ingestd *d, const struct peer *to, const char *topic, uint64_t from,
+		       uint64_t upto)
+{
+	struct nw_range r = { from, upto };
+	d->envelope.len = 0;
+	nw_range_encode(&r, &d->envelope);
+	const void *data[2] = { topic, d->envelope.data };
+	size_t len[2] = { strlen(topic), d->envelope.len };
+	send_to(d->replay, to, data, len, 2);
+}
+
+static void on_replay(nw_zsock *zs, void *socket, void *arg)
+{
+	ingestd *d = arg;
+	struct peer from;
+	nw_buf body = NW_BUF_INIT;
+	struct nw_replay_req req;
+	if (!recv_request(socket, &from, &body, 4096)) {
+		nw_buf_release(&body);
+		return;
+	}
+	d->stats.replay_requests++;
+	uint64_t first = nw_journal_first_seq(d->journal);
+	uint64_t last = d->published;
+	if (nw_replay_req_decode(body.data, body.len, &req) != NW_OK) {
+		send_range(d, &from, "error", 0, last);
+		nw_buf_release(&body);
+		return;
+	}
+	uint64_t seq = req.from ? req.from : 1;
+	if (first && seq < first) {
+		send_range(d, &from, "gap", seq, first - 1);
+		seq = first;
+	} else if (!first && seq <= last) {
+		send_range(d, &from, "gap", seq, last);   /* everything was deleted */
+		seq = last + 1;
+	}
+	uint64_t max = req.max == 0 || req.max > MAX_REPLAY_BATCH ? MAX_REPLAY_BATCH : req.max;
+	for (uint64_t n = 0; seq <= last && n < max; seq++, n++) {
+		unsigned char id[NW_JOURNAL_ID_BYTES];
+		if (nw_journal_read(d->journal, seq, &d->scratch, id) != NW_OK) {
+			send_range(d, &from, "gap", seq, seq);   /* damaged record */
+			continue;
+		}
+		struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = seq, .ts = now_ms(),
+					   .has_id = true };
+		nw_hex(id, NW_JOURNAL_ID_BYTES, env.id);
+		d->envelope.len = 0;
+		nw_envelope_encode(&env, &d->envelope);
+		const void *data[3] = { "article", d->envelope.data, d->scratch.data };
+		size_t len[3] = { 7, d->envelope.len, d->scratch.len };
+		if (send_to(d->replay, &from, data, len, 3) != 0)
+			break;   /* peer gone or full: it asks again */
+		d->stats.replayed++;
+	}
+	send_range(d, &from, "end", first, last);
+	nw_buf_release(&body);
+}
+
+/* ---- publish socket: subscriptions, heartbeats ---- */
+
+static void on_subscription(nw_zsock *zs, void *socket, void *arg)
+{
+	ingestd *d = arg;
+	char buf[256];
+	int n = zmq_recv(socket, buf, sizeof(buf), ZMQ_DONTWAIT);
+	if (n > 0)
+		d->subscribers += buf[0] == 1 ? 1 : -1;
+}
+
+static void on_heartbeat(uv_timer_t *t)
+{
+	ingestd *d = t->data;
+	struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = d->published, .ts = now_ms() };
+	d->envelope.len = 0;
+	nw_envelope_encode(&env, &d->envelope);
+	const void *data[2] = { "hb", d->envelope.data };
+	size_t len[2] = { 2, d->envelope.len };
+	nw_zsock_send(d->publish, data, len, 2);
+}
+
+/* ---- start, drain, stop ---- */
+
+/* ipc:// endpoints need their directory. */
+static void make_ipc_dir(const char *endpoint)
+{
+	if (strncmp(endpoint, "ipc://", 6) != 0)
+		return;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s", endpoint + 6);
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0750);
+			*p = '/';
+		}
+}
+
+static nw_zsock *bind_socket(ingestd *d, int type, const char *endpoint, nw_zsock_read_cb cb,
+			     char *msg, size_t msglen)
+{
+	void *s = zmq_socket(d->zctx, type);
+	int linger = 1000, one = 1, hwm = PUBLISH_HWM;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	if (type == ZMQ_ROUTER)
+		zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	if (type == ZMQ_XPUB) {
+		zmq_setsockopt(s, ZMQ_XPUB_NODROP, &one, sizeof(one));
+		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+		zmq_setsockopt(s, ZMQ_XPUB_VERBOSER, &one, sizeof(one));
+	}
+	int64_t maxmsg = (int64_t)d->max_bytes + 65536;
+	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	make_ipc_dir(endpoint);
+	if (zmq_bind(s, endpoint) != 0) {
+		snprintf(msg, msglen, "cannot bind %s: %s", endpoint, zmq_strerror(errno));
+		zmq_close(s);
+		return NULL;
+	}
+	nw_zsock *zs = nw_zsock_new(d->loop, s, cb, NULL, d);
+	if (!zs) {
+		snprintf(msg, msglen, "cannot poll %s", endpoint);
+		zmq_close(s);
+	}
+	return zs;
+}
+
+ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t msglen)
+{
+	ingestd *d = calloc(1, sizeof(*d));
+	if (!d) {
+		snprintf(msg, msglen, "out of memory");
+		return NULL;
+	}
+	d->loop = loop;
+	const char *fsync = nw_config_str(cfg, "ingestd", "fsync");
+	d->fsync = strcmp(fsync, "always") == 0 ? FSYNC_ALWAYS :
+		   strcmp(fsync, "off") == 0 ? FSYNC_OFF : FSYNC_BATCH;
+	d->max_bytes = (size_t)nw_config_num(cfg, "ingestd", "max_article_bytes");
+	struct nw_journal_opts jo = { .dir = nw_config_str(cfg, "ingestd", "data_dir") };
+	nw_config_retention(cfg, "ingestd", "retention", &jo.retention_age, &jo.retention_bytes);
+	struct nw_journal_recovery rec;
+	if (nw_journal_open(&jo, &d->journal, &rec, msg, msglen) != NW_OK)
+		goto fail;
+	char first[24], last[24], cut[24];
+	snprintf(first, sizeof(first), "%llu", (unsigned long long)rec.first_seq);
+	snprintf(last, sizeof(last), "%llu", (unsigned long long)rec.last_seq);
+	snprintf(cut, sizeof(cut), "%llu", (unsigned long long)rec.truncated_bytes);
+	nw_info("journal opened", "dir", jo.dir, "first_seq", first, "last_seq", last,
+		"truncated_bytes", cut);
+	if (rec.truncated_bytes)
+		nw_warn("journal recovery cut unacknowledged data", "detail", rec.detail);
+	d->published = nw_journal_last_seq(d->journal);   /* all of it is on disk */
+	d->zctx = zmq_ctx_new();
+	if (!(d->submit = bind_socket(d, ZMQ_ROUTER, nw_config_str(cfg, "ingestd", "submit"),
+				      on_submit, msg, msglen)) ||
+	    !(d->publish = bind_socket(d, ZMQ_XPUB, nw_config_str(cfg, "ingestd", "publish"),
+				       on_subscription, msg, msglen)) ||
+	    !(d->replay = bind_socket(d, ZMQ_ROUTER, nw_config_str(cfg, "ingestd", "replay"),
+				      on_replay, msg, msglen)))
+		goto fail;
+	uv_check_init(loop, &d->check);
+	d->check.data = d;
+	uv_check_start(&d->check, on_check);
+	uv_unref((uv_handle_t *)&d->check);
+	uv_timer_init(loop, &d->heartbeat);
+	d->heartbeat.data = d;
+	uv_timer_start(&d->heartbeat, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
+	nw_info("ingestd ready", "submit", nw_config_str(cfg, "ingestd", "submit"),
+		"publish", nw_config_str(cfg, "ingestd", "publish"),
+		"replay", nw_config_str(cfg, "ingestd", "replay"), "fsync", fsync);
+	return d;
+fail:
+	nw_zsock_close(d->submit);
+	nw_zsock_close(d->publish);
+	nw_zsock_close(d->replay);
+	d->submit = d->publish = d->replay = NULL;
+	ingestd_destroy(&d);
+	return NULL;
+}
+
+static void close_all(ingestd *d)
+{
+	if (d->closed)
+		return;
+	d->closed = true;
+	uv_check_stop(&d->check);
+	uv_close((uv_handle_t *)&d->check, NULL);
+	uv_timer_stop(&d->heartbeat);
+	uv_close((uv_handle_t *)&d->heartbeat, NULL);
+	nw_zsock_close(d->submit);
+	nw_zsock_close(d->publish);
+	nw_zsock_close(d->replay);
+	d->submit = d->publish = d->replay = NULL;
+	char pub[24];
+	snprintf(pub, sizeof(pub), "%llu", (unsigned long long)d->published);
+	nw_info("ingestd stopped", "last_published", pub);
+	if (d->drain_done)
+		d->drain_done(d->drain_arg);
+}
+
+static void maybe_finish_drain(ingestd *d)
+{
+	if (!d->draining || d->syncing || d->closed)
+		return;
+	if (d->fsync != FSYNC_OFF && nw_journal_durable_seq(d->journal) < nw_journal_last_seq(d->journal)) {
+		start_sync(d);
+		return;
+	}
+	flush_acks(d);
+	publish_durable(d);
+	close_all(d);
+}
+
+void ingestd_drain(ingestd *d, void (*done)(void *arg), void *arg)
+{
+	d->drain_done = done;
+	d->drain_arg = arg;
+	if (d->draining)
+		return;
+	d->draining = true;
+	nw_info("draining");
+	maybe_finish_drain(d);
+}
+
+bool ingestd_failed(const ingestd *d)
+{
+	return d->failed;
+}
+
+void ingestd_destroy(ingestd **dp)
+{
+	ingestd *d = *dp;
+	if (!d)
+		return;
+	nw_journal_close(&d->journal);
+	if (d->zctx)
+		zmq_ctx_term(d->zctx);
+	free(d->acks);
+	nw_buf_release(&d->scratch);
+	nw_buf_release(&d->envelope);
+	free(d);
+	*dp = NULL;
+}

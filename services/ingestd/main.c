@@ -1,0 +1,92 @@
+/* newswire-ingestd: command line, signals, and the loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <uv.h>
+
+#include "common/daemon.h"
+#include "common/log.h"
+#include "services/ingestd/ingestd.h"
+
+#define DRAIN_DEADLINE_MS 4500
+
+struct app {
+	uv_loop_t *loop;
+	ingestd *d;
+	uv_signal_t sigint, sigterm, sighup;
+	uv_timer_t deadline;
+	bool stopping;
+};
+
+static void close_handles(struct app *a)
+{
+	uv_close((uv_handle_t *)&a->sigint, NULL);
+	uv_close((uv_handle_t *)&a->sigterm, NULL);
+	uv_close((uv_handle_t *)&a->sighup, NULL);
+	if (uv_is_active((uv_handle_t *)&a->deadline))
+		uv_timer_stop(&a->deadline);
+	if (!uv_is_closing((uv_handle_t *)&a->deadline))
+		uv_close((uv_handle_t *)&a->deadline, NULL);
+}
+
+static void on_drained(void *arg)
+{
+	close_handles(arg);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+	struct app *a = t->data;
+	nw_error("drain did not finish in time; exiting");
+	uv_stop(a->loop);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct app *a = h->data;
+	if (signum == SIGHUP) {
+		nw_info("SIGHUP: logs go to stderr, nothing to reopen");
+		return;
+	}
+	if (a->stopping)
+		return;
+	a->stopping = true;
+	nw_info("stopping", "signal", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	uv_timer_start(&a->deadline, on_deadline, DRAIN_DEADLINE_MS, 0);
+	ingestd_drain(a->d, on_drained, a);
+}
+
+int main(int argc, char **argv)
+{
+	nw_config *cfg = NULL;
+	int rc = nw_daemon_init(argc, argv, "ingestd",
+				"Takes articles from producers, journals them durably and publishes\n"
+				"them to subscribers over ZeroMQ; serves replay of the journal.\n", &cfg);
+	if (rc >= 0)
+		return rc;
+	struct app a = { .loop = uv_default_loop() };
+	char msg[512];
+	if (!(a.d = ingestd_start(a.loop, cfg, msg, sizeof(msg)))) {
+		nw_error("cannot start", "error", msg);
+		nw_config_destroy(&cfg);
+		return NW_EXIT_FAIL;
+	}
+	uv_signal_init(a.loop, &a.sigint);
+	uv_signal_init(a.loop, &a.sigterm);
+	uv_signal_init(a.loop, &a.sighup);
+	uv_timer_init(a.loop, &a.deadline);
+	a.sigint.data = a.sigterm.data = a.sighup.data = a.deadline.data = &a;
+	uv_signal_start(&a.sigint, on_signal, SIGINT);
+	uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&a.sighup, on_signal, SIGHUP);
+	uv_run(a.loop, UV_RUN_DEFAULT);
+	bool failed = ingestd_failed(a.d);
+	if (!a.stopping || failed) {
+		if (!uv_is_closing((uv_handle_t *)&a.sigint))
+			close_handles(&a);
+		uv_run(a.loop, UV_RUN_DEFAULT);
+	}
+	ingestd_destroy(&a.d);
+	uv_loop_close(a.loop);
+	nw_config_destroy(&cfg);
+	return failed ? NW_EXIT_FAIL : NW_EXIT_OK;
+}

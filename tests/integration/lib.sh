@@ -1,6 +1,15 @@
-# Helpers for shell tests: a temp dir removed on exit, assertions that count.
+# Helpers for shell tests: a temp dir removed on exit, background processes
+# killed on exit (register them with `track PID`), assertions that count.
 T=$(mktemp -d /tmp/nwtest.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+cleanup() {
+  if [ -f "$T/pids" ]; then
+    for p in $(cat "$T/pids"); do kill -9 "$p" 2>/dev/null; done
+  fi
+  [ -n "${NW_KEEP_TMP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+track() { echo "$1" >>"$T/pids"; }
 failures=0
 checks=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }

@@ -40,6 +40,9 @@ const struct nw_conf_key nw_conf_keys[] = {
 	  "How much journal to keep: an age (7d), a size (10GB), or 0 to keep everything." },
 	{ "ingestd", "max_article_bytes", NW_CONF_SIZE, "1MB", 1024, 64 * MIB, NULL, false,
 	  "Inputs larger than this are rejected." },
+	{ "ingestd", "publish_hwm", NW_CONF_INT, "10000", 100, 10000000, NULL, false,
+	  "Messages queued for one subscriber before publishing to it drops (counted; "
+	  "the subscriber then catches up by replay)." },
 	{ "ingestd", "feeds", NW_CONF_PATH, "", 0, 0, NULL, true,
 	  "File listing feed URLs to poll, one per line with an optional interval; empty = none." },
 	LOG_KEYS("ingestd"),

@@ -26,7 +26,6 @@
 #define MAX_PENDING_ACKS 100000
 #define MAX_REPLAY_BATCH 1000
 #define HEARTBEAT_MS 1000
-#define PUBLISH_HWM 10000
 
 enum fsync_mode { FSYNC_ALWAYS, FSYNC_BATCH, FSYNC_OFF };
 
@@ -55,6 +54,7 @@ struct ingestd {
 	nw_zsock *submit, *publish, *replay;
 	enum fsync_mode fsync;
 	size_t max_bytes;
+	int publish_hwm;
 	struct pending_ack *acks;
 	size_t nacks, capacks;
 	uint64_t published;          /* last seq published */
@@ -552,7 +552,7 @@ static nw_zsock *bind_socket(ingestd *d, int type, const char *endpoint, nw_zsoc
 			     char *msg, size_t msglen)
 {
 	void *s = zmq_socket(d->zctx, type);
-	int linger = 1000, one = 1, hwm = PUBLISH_HWM;
+	int linger = 1000, one = 1, hwm = d->publish_hwm;
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	if (type == ZMQ_ROUTER)
 		zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
@@ -589,6 +589,7 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 	d->fsync = strcmp(fsync, "always") == 0 ? FSYNC_ALWAYS :
 		   strcmp(fsync, "off") == 0 ? FSYNC_OFF : FSYNC_BATCH;
 	d->max_bytes = (size_t)nw_config_num(cfg, "ingestd", "max_article_bytes");
+	d->publish_hwm = (int)nw_config_num(cfg, "ingestd", "publish_hwm");
 	struct nw_journal_opts jo = { .dir = nw_config_str(cfg, "ingestd", "data_dir") };
 	nw_config_retention(cfg, "ingestd", "retention", &jo.retention_age, &jo.retention_bytes);
 	struct nw_journal_recovery rec;
@@ -644,9 +645,16 @@ static void close_all(ingestd *d)
 	nw_zsock_close(d->publish);
 	nw_zsock_close(d->replay);
 	d->submit = d->publish = d->replay = NULL;
-	char pub[24];
+	char pub[24], arts[24], dups[24], rej[24], sent[24], drops[24], replayed[24];
 	snprintf(pub, sizeof(pub), "%llu", (unsigned long long)d->published);
-	nw_info("ingestd stopped", "last_published", pub);
+	snprintf(arts, sizeof(arts), "%llu", (unsigned long long)d->stats.articles);
+	snprintf(dups, sizeof(dups), "%llu", (unsigned long long)d->stats.duplicates);
+	snprintf(rej, sizeof(rej), "%llu", (unsigned long long)d->stats.rejected);
+	snprintf(sent, sizeof(sent), "%llu", (unsigned long long)d->stats.published);
+	snprintf(drops, sizeof(drops), "%llu", (unsigned long long)d->stats.publish_drops);
+	snprintf(replayed, sizeof(replayed), "%llu", (unsigned long long)d->stats.replayed);
+	nw_info("ingestd stopped", "last_published", pub, "articles", arts, "duplicates", dups,
+		"rejected", rej, "published", sent, "publish_drops", drops, "replayed", replayed);
 	if (d->drain_done)
 		d->drain_done(d->drain_arg);
 }

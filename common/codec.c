@@ -622,20 +622,27 @@ enum nw_err nw_replay_req_encode(const struct nw_replay_req *r, nw_buf *out)
 	return rc ? NW_ENOMEM : NW_OK;
 }
 
-enum nw_err nw_replay_req_decode(const void *buf, size_t len, struct nw_replay_req *out)
+/* Decodes a small {v, key1, key2} map of two required unsigned numbers. */
+static enum nw_err decode_two(const void *buf, size_t len, const char *k1, uint64_t *v1,
+			      const char *k2, uint64_t *v2)
 {
 	static const struct nw_codec_limits lim = { 256, 64, 0, 8, 2, 16 };
 	msgpack_unpacked result;
 	msgpack_unpacked_init(&result);
-	memset(out, 0, sizeof(*out));
+	*v1 = *v2 = 0;
 	const msgpack_object_map *m = NULL;
 	enum nw_err err = message_map(buf, len, &lim, &result, &m);
 	if (!err)
-		err = get_uint(m, "from", true, &out->from);
+		err = get_uint(m, k1, true, v1);
 	if (!err)
-		err = get_uint(m, "max", true, &out->max);
+		err = get_uint(m, k2, true, v2);
 	msgpack_unpacked_destroy(&result);
 	return err;
+}
+
+enum nw_err nw_replay_req_decode(const void *buf, size_t len, struct nw_replay_req *out)
+{
+	return decode_two(buf, len, "from", &out->from, "max", &out->max);
 }
 
 enum nw_err nw_range_encode(const struct nw_range *r, nw_buf *out)
@@ -651,16 +658,5 @@ enum nw_err nw_range_encode(const struct nw_range *r, nw_buf *out)
 
 enum nw_err nw_range_decode(const void *buf, size_t len, struct nw_range *out)
 {
-	static const struct nw_codec_limits lim = { 256, 64, 0, 8, 2, 16 };
-	msgpack_unpacked result;
-	msgpack_unpacked_init(&result);
-	memset(out, 0, sizeof(*out));
-	const msgpack_object_map *m = NULL;
-	enum nw_err err = message_map(buf, len, &lim, &result, &m);
-	if (!err)
-		err = get_uint(m, "from", true, &out->from);
-	if (!err)
-		err = get_uint(m, "to", true, &out->to);
-	msgpack_unpacked_destroy(&result);
-	return err;
+	return decode_two(buf, len, "from", &out->from, "to", &out->to);
 }

@@ -197,26 +197,37 @@ static void flush_acks(ingestd *d)
 	d->nacks = keep;
 }
 
+/* Reads record seq and sends [article][envelope][record], to a ROUTER
+ * peer when `to` is set, else on the publish socket. Returns 0 when sent,
+ * -1 when the send failed (errno), 1 when the record cannot be read. */
+static int send_record(ingestd *d, nw_zsock *zs, const struct peer *to, uint64_t seq)
+{
+	unsigned char id[NW_JOURNAL_ID_BYTES];
+	if (nw_journal_read(d->journal, seq, &d->scratch, id) != NW_OK)
+		return 1;
+	struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = seq, .ts = now_ms(),
+				   .has_id = true };
+	nw_hex(id, NW_JOURNAL_ID_BYTES, env.id);
+	d->envelope.len = 0;
+	nw_envelope_encode(&env, &d->envelope);
+	const void *data[3] = { "article", d->envelope.data, d->scratch.data };
+	size_t len[3] = { 7, d->envelope.len, d->scratch.len };
+	return to ? send_to(zs, to, data, len, 3) : nw_zsock_send(zs, data, len, 3);
+}
+
 static void publish_durable(ingestd *d)
 {
 	uint64_t durable = durable_seq(d);
 	while (d->published < durable) {
 		uint64_t seq = d->published + 1;
-		unsigned char id[NW_JOURNAL_ID_BYTES];
-		if (nw_journal_read(d->journal, seq, &d->scratch, id) != NW_OK) {
-			nw_error("cannot read a record to publish", "seq", "?");
-			d->published = seq;   /* subscribers will see the gap and replay */
-			continue;
+		int rc = send_record(d, d->publish, NULL, seq);
+		if (rc > 0) {
+			char s[24];
+			snprintf(s, sizeof(s), "%llu", (unsigned long long)seq);
+			nw_error("cannot read a record to publish", "seq", s);
 		}
-		struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = seq, .ts = now_ms(),
-					   .has_id = true };
-		nw_hex(id, NW_JOURNAL_ID_BYTES, env.id);
-		d->envelope.len = 0;
-		nw_envelope_encode(&env, &d->envelope);
-		const void *data[3] = { "article", d->envelope.data, d->scratch.data };
-		size_t len[3] = { 7, d->envelope.len, d->scratch.len };
-		if (nw_zsock_send(d->publish, data, len, 3) != 0)
-			d->stats.publish_drops++;   /* a subscriber is full: it repairs by replay */
+		if (rc != 0)
+			d->stats.publish_drops++;   /* subscribers see the gap and replay */
 		else
 			d->stats.published++;
 		d->published = seq;
@@ -489,19 +500,12 @@ static void on_replay(nw_zsock *zs, void *socket, void *arg)
 	}
 	uint64_t max = req.max == 0 || req.max > MAX_REPLAY_BATCH ? MAX_REPLAY_BATCH : req.max;
 	for (uint64_t n = 0; seq <= last && n < max; seq++, n++) {
-		unsigned char id[NW_JOURNAL_ID_BYTES];
-		if (nw_journal_read(d->journal, seq, &d->scratch, id) != NW_OK) {
+		int rc = send_record(d, d->replay, &from, seq);
+		if (rc > 0) {
 			send_range(d, &from, "gap", seq, seq);   /* damaged record */
 			continue;
 		}
-		struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = seq, .ts = now_ms(),
-					   .has_id = true };
-		nw_hex(id, NW_JOURNAL_ID_BYTES, env.id);
-		d->envelope.len = 0;
-		nw_envelope_encode(&env, &d->envelope);
-		const void *data[3] = { "article", d->envelope.data, d->scratch.data };
-		size_t len[3] = { 7, d->envelope.len, d->scratch.len };
-		if (send_to(d->replay, &from, data, len, 3) != 0)
+		if (rc < 0)
 			break;   /* peer gone or full: it asks again */
 		d->stats.replayed++;
 	}

@@ -4,16 +4,9 @@
 # with the seq it was acked with, and a subscriber from seq 1 sees each once.
 set -u
 . "$NW_SOURCE_DIR/tests/integration/lib.sh"
-D="$NW_BUILD_DIR/services/ingestd/newswire-ingestd"
 N=400
 KILLS=20
-cat >"$T/newswire.conf" <<CONF
-[ingestd]
-data_dir = $T/journal
-publish = ipc://$T/run/publish.ipc
-submit = ipc://$T/run/submit.ipc
-replay = ipc://$T/run/replay.ipc
-CONF
+write_conf
 mkdir -p "$T/in"
 i=1
 while [ $i -le $N ]; do

@@ -7,16 +7,7 @@
 #    then restarted: tail reconnects and replays.
 set -u
 . "$NW_SOURCE_DIR/tests/integration/lib.sh"
-D="$NW_BUILD_DIR/services/ingestd/newswire-ingestd"
-cat >"$T/newswire.conf" <<CONF
-[ingestd]
-data_dir = $T/journal
-publish = ipc://$T/run/publish.ipc
-submit = ipc://$T/run/submit.ipc
-replay = ipc://$T/run/replay.ipc
-max_article_bytes = 8MB
-publish_hwm = 500
-CONF
+write_conf "max_article_bytes = 8MB" "publish_hwm = 500"
 nw() { "$NW_BIN" -c "$T/newswire.conf" "$@"; }
 "$D" -c "$T/newswire.conf" 2>>"$T/ingestd.log" & ipid=$!; track $ipid
 

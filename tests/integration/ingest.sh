@@ -4,14 +4,7 @@
 # input, a live subscriber, clean shutdown.
 set -u
 . "$NW_SOURCE_DIR/tests/integration/lib.sh"
-D="$NW_BUILD_DIR/services/ingestd/newswire-ingestd"
-cat >"$T/newswire.conf" <<CONF
-[ingestd]
-data_dir = $T/journal
-publish = ipc://$T/run/publish.ipc
-submit = ipc://$T/run/submit.ipc
-replay = ipc://$T/run/replay.ipc
-CONF
+write_conf
 nw() { "$NW_BIN" -c "$T/newswire.conf" "$@"; }
 start() { "$D" -c "$T/newswire.conf" 2>>"$T/ingestd.log" & pid=$!; track $pid; }
 stop() {

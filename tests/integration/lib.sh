@@ -10,6 +10,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 track() { echo "$1" >>"$T/pids"; }
+# A config for an ingestd of this test: journal and ipc endpoints under $T;
+# extra "key = value" lines for [ingestd] may follow as arguments.
+D="$NW_BUILD_DIR/services/ingestd/newswire-ingestd"
+write_conf() {
+  {
+    echo "[ingestd]"
+    echo "data_dir = $T/journal"
+    echo "publish = ipc://$T/run/publish.ipc"
+    echo "submit = ipc://$T/run/submit.ipc"
+    echo "replay = ipc://$T/run/replay.ipc"
+    for line in "$@"; do echo "$line"; done
+  } >"$T/newswire.conf"
+}
 failures=0
 checks=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }

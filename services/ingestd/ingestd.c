@@ -6,6 +6,7 @@
  * subscriber sees can always be replayed from the journal. */
 #include "services/ingestd/ingestd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +30,27 @@
 
 enum fsync_mode { FSYNC_ALWAYS, FSYNC_BATCH, FSYNC_OFF };
 
+struct spool_file;
+
 /* Where a reply goes: the ROUTER identity of the peer, and whether it is
- * a REQ socket (which wants an empty delimiter frame). */
+ * a REQ socket (which wants an empty delimiter frame); or, for a file
+ * taken from the spool directory, that file. */
 struct peer {
 	unsigned char identity[255];
 	size_t idlen;
 	bool delim;
+	struct spool_file *spool;
+};
+
+/* A file of the spool directory being ingested: it moves to done/ once
+ * every article in it has its reply, or to failed/ (with NAME.error) if
+ * any reply was a rejection. */
+struct spool_file {
+	struct spool_file *next;
+	char *name;
+	uint32_t replies, count;
+	bool failed;
+	nw_buf errors;
 };
 
 struct pending_ack {
@@ -45,6 +61,7 @@ struct pending_ack {
 struct counters {
 	uint64_t requests, articles, duplicates, rejected, published, publish_drops;
 	uint64_t replay_requests, replayed, ack_failures;
+	uint64_t spool_done, spool_failed;
 };
 
 struct ingestd {
@@ -69,7 +86,14 @@ struct ingestd {
 	void *drain_arg;
 	struct counters stats;
 	nw_buf scratch, envelope;
+	char *spool_dir;             /* NULL = off */
+	struct spool_file *spooling; /* files in progress */
+	uv_timer_t spool_timer;
+	uv_fs_event_t spool_event;
+	bool spool_event_on;
 };
+
+static void spool_reply(ingestd *d, struct spool_file *sf, const struct nw_submit_reply *r);
 
 /* ---- helpers ---- */
 
@@ -116,6 +140,7 @@ static bool recv_request(void *socket, struct peer *from, nw_buf *body, size_t m
 	bool more = true, ok = true;
 	body->len = 0;
 	from->delim = false;
+	from->spool = NULL;
 	while (more) {
 		zmq_msg_init(&part);
 		if (zmq_msg_recv(&part, socket, ZMQ_DONTWAIT) < 0) {
@@ -161,6 +186,10 @@ static int send_to(nw_zsock *zs, const struct peer *to, const void *const *data,
 
 static void send_reply(ingestd *d, const struct peer *to, const struct nw_submit_reply *r)
 {
+	if (to->spool) {
+		spool_reply(d, to->spool, r);
+		return;
+	}
 	d->scratch.len = 0;
 	if (nw_submit_reply_encode(r, &d->scratch) != NW_OK)
 		return;
@@ -391,6 +420,55 @@ static void ingest_article(ingestd *d, const struct peer *from, uint64_t rid, ui
 	d->acks[d->nacks++].reply = r;
 }
 
+/* Parses one input (raw, or an encoded article map) and journals what it
+ * holds; every article gets its reply through `from`. */
+static void ingest_input(ingestd *d, struct peer *from, uint64_t rid, bool has_format,
+			 enum nw_format format, const char *source, bool is_article,
+			 const char *data, size_t len)
+{
+	char reason[NW_REASON_MAX] = "";
+	enum nw_err err;
+	struct batch b = { .d = d, .from = from, .rid = rid, .source = source };
+	if (is_article) {
+		nw_article *a = NULL;
+		err = nw_article_decode(data, len, NULL, &a);
+		if (!err && (err = nw_article_finish(a)) == NW_OK && (err = batch_article(&b, a)) != NW_OK)
+			a = NULL;
+		else if (err)
+			nw_article_destroy(&a);
+		snprintf(reason, sizeof(reason), "bad article map: %s", nw_strerror(err));
+	} else {
+		struct nw_parse_opts o = {
+			.format = has_format ? format : NW_FORMAT_AUTO,
+			.source = source, .max_bytes = d->max_bytes,
+		};
+		struct nw_parse_sink sink = { batch_article, batch_reject, &b };
+		err = nw_parse(data, len, &o, &sink, reason);
+	}
+	if (err) {
+		reply_error(d, from, rid, 0, 1, err == NW_ETOOBIG ? "too_big" : "invalid", reason);
+	} else if (b.n == 0) {
+		reply_error(d, from, rid, 0, 1, "invalid", "input holds no article");
+	}
+	for (size_t i = 0; !err && i < b.n; i++) {
+		if (b.articles[i])
+			ingest_article(d, from, rid, (uint32_t)i, (uint32_t)b.n, b.articles[i], source);
+		else
+			reply_error(d, from, rid, (uint32_t)i, (uint32_t)b.n, "invalid", b.reasons[i]);
+	}
+	for (size_t i = 0; i < b.n; i++)
+		nw_article_destroy(&b.articles[i]);
+	free(b.articles);
+	free(b.reasons);
+	if (d->fsync == FSYNC_OFF) {
+		flush_acks(d);
+		publish_durable(d);
+	} else if (d->fsync == FSYNC_ALWAYS) {
+		start_sync(d);
+	}
+	flush_acks(d);   /* duplicates of records that are already durable */
+}
+
 static void handle_submit(ingestd *d, struct peer *from, const nw_buf *body)
 {
 	struct nw_submit_req req;
@@ -402,51 +480,12 @@ static void handle_submit(ingestd *d, struct peer *from, const nw_buf *body)
 		reply_error(d, from, 0, 0, 1, err == NW_ELIMIT ? "too_big" : "invalid", reason);
 		return;
 	}
-	if (d->draining) {
+	if (d->draining)
 		reply_error(d, from, req.rid, 0, 1, "unavailable", "ingestd is shutting down; retry");
-		nw_submit_req_clear(&req);
-		return;
-	}
-	struct batch b = { .d = d, .from = from, .rid = req.rid, .source = req.source };
-	if (req.is_article) {
-		nw_article *a = NULL;
-		err = nw_article_decode(req.data.data, req.data.len, NULL, &a);
-		if (!err && (err = nw_article_finish(a)) == NW_OK && (err = batch_article(&b, a)) != NW_OK)
-			a = NULL;
-		else if (err)
-			nw_article_destroy(&a);
-		snprintf(reason, sizeof(reason), "bad article map: %s", nw_strerror(err));
-	} else {
-		struct nw_parse_opts o = {
-			.format = req.has_format ? req.format : NW_FORMAT_AUTO,
-			.source = req.source, .max_bytes = d->max_bytes,
-		};
-		struct nw_parse_sink sink = { batch_article, batch_reject, &b };
-		err = nw_parse(req.data.data, req.data.len, &o, &sink, reason);
-	}
-	if (err) {
-		reply_error(d, from, req.rid, 0, 1, err == NW_ETOOBIG ? "too_big" : "invalid", reason);
-	} else if (b.n == 0) {
-		reply_error(d, from, req.rid, 0, 1, "invalid", "input holds no article");
-	}
-	for (size_t i = 0; !err && i < b.n; i++) {
-		if (b.articles[i])
-			ingest_article(d, from, req.rid, (uint32_t)i, (uint32_t)b.n, b.articles[i], req.source);
-		else
-			reply_error(d, from, req.rid, (uint32_t)i, (uint32_t)b.n, "invalid", b.reasons[i]);
-	}
-	for (size_t i = 0; i < b.n; i++)
-		nw_article_destroy(&b.articles[i]);
-	free(b.articles);
-	free(b.reasons);
+	else
+		ingest_input(d, from, req.rid, req.has_format, req.format, req.source,
+			     req.is_article, req.data.data, req.data.len);
 	nw_submit_req_clear(&req);
-	if (d->fsync == FSYNC_OFF) {
-		flush_acks(d);
-		publish_durable(d);
-	} else if (d->fsync == FSYNC_ALWAYS) {
-		start_sync(d);
-	}
-	flush_acks(d);   /* duplicates of records that are already durable */
 }
 
 static void on_submit(nw_zsock *zs, void *socket, void *arg)
@@ -457,6 +496,147 @@ static void on_submit(nw_zsock *zs, void *socket, void *arg)
 	if (recv_request(socket, &from, &body, d->max_bytes + 65536))
 		handle_submit(d, &from, &body);
 	nw_buf_release(&body);
+}
+
+/* ---- spool directory ---- */
+
+static bool spool_skip(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] == '.' || (n > 4 && strcmp(name + n - 4, ".tmp") == 0) ||
+	       (n > 5 && strcmp(name + n - 5, ".part") == 0);
+}
+
+static void spool_finish(ingestd *d, struct spool_file *sf)
+{
+	char from[4096], to[4096];
+	snprintf(from, sizeof(from), "%s/%s", d->spool_dir, sf->name);
+	snprintf(to, sizeof(to), "%s/%s/%s", d->spool_dir, sf->failed ? "failed" : "done", sf->name);
+	if (rename(from, to) != 0)
+		nw_error("cannot move spool file", "file", from, "error", strerror(errno));
+	if (sf->failed) {
+		char errpath[4200];
+		snprintf(errpath, sizeof(errpath), "%s.error", to);
+		FILE *f = fopen(errpath, "w");
+		if (f) {
+			fwrite(sf->errors.data, 1, sf->errors.len, f);
+			fclose(f);
+		}
+		d->stats.spool_failed++;
+		nw_warn("spool file failed", "file", sf->name, "reason",
+			sf->errors.data ? sf->errors.data : "");
+	} else {
+		d->stats.spool_done++;
+	}
+	struct spool_file **pp = &d->spooling;
+	while (*pp && *pp != sf)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = sf->next;
+	free(sf->name);
+	nw_buf_release(&sf->errors);
+	free(sf);
+}
+
+static void spool_reply(ingestd *d, struct spool_file *sf, const struct nw_submit_reply *r)
+{
+	sf->count = r->count;
+	sf->replies++;
+	if (!r->ok) {
+		sf->failed = true;
+		if (r->count > 1)
+			nw_buf_printf(&sf->errors, "%s#%u: %s\n", sf->name, r->index + 1, r->error);
+		else
+			nw_buf_printf(&sf->errors, "%s: %s\n", sf->name, r->error);
+	}
+	if (sf->replies >= sf->count)
+		spool_finish(d, sf);
+}
+
+static bool spooling(const ingestd *d, const char *name)
+{
+	for (const struct spool_file *sf = d->spooling; sf; sf = sf->next)
+		if (strcmp(sf->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void spool_take(ingestd *d, const char *name)
+{
+	struct spool_file *sf = calloc(1, sizeof(*sf));
+	if (!sf || !(sf->name = nw_strdup(name))) {
+		free(sf);
+		return;
+	}
+	sf->next = d->spooling;
+	d->spooling = sf;
+	struct peer from = { .spool = sf };
+	char path[4096], reason[NW_REASON_MAX];
+	snprintf(path, sizeof(path), "%s/%s", d->spool_dir, name);
+	char *data = NULL;
+	size_t len = 0;
+	enum nw_err err = nw_read_file(path, d->max_bytes, &data, &len);
+	if (err) {
+		snprintf(reason, sizeof(reason), "%s", err == NW_ETOOBIG ?
+			 "input is over the limit (max_article_bytes)" : strerror(errno));
+		reply_error(d, &from, 0, 0, 1, err == NW_ETOOBIG ? "too_big" : "invalid", reason);
+		return;
+	}
+	ingest_input(d, &from, 0, false, NW_FORMAT_TEXT, name, false, data, len);
+	free(data);
+}
+
+static void spool_scan(ingestd *d)
+{
+	if (!d->spool_dir || d->draining)
+		return;
+	DIR *dir = opendir(d->spool_dir);
+	if (!dir)
+		return;
+	struct dirent *e;
+	while ((e = readdir(dir))) {
+		if (spool_skip(e->d_name) || spooling(d, e->d_name))
+			continue;
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", d->spool_dir, e->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			spool_take(d, e->d_name);
+	}
+	closedir(dir);
+}
+
+static void on_spool_timer(uv_timer_t *t)
+{
+	spool_scan(t->data);
+}
+
+static void on_spool_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+	spool_scan(h->data);
+}
+
+static enum nw_err spool_start(ingestd *d, const char *dir, char *msg, size_t msglen)
+{
+	char sub[4096];
+	if (!(d->spool_dir = nw_strdup(dir)))
+		return NW_ENOMEM;
+	const char *subs[] = { "", "/done", "/failed" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(sub, sizeof(sub), "%s%s", dir, subs[i]);
+		if (mkdir(sub, 0750) != 0 && errno != EEXIST) {
+			snprintf(msg, msglen, "cannot create %s: %s", sub, strerror(errno));
+			return NW_EIO;
+		}
+	}
+	uv_timer_init(d->loop, &d->spool_timer);
+	d->spool_timer.data = d;
+	/* events make it quick; the timer catches whatever events miss */
+	uv_timer_start(&d->spool_timer, on_spool_timer, 0, 1000);
+	uv_fs_event_init(d->loop, &d->spool_event);
+	d->spool_event.data = d;
+	d->spool_event_on = uv_fs_event_start(&d->spool_event, on_spool_event, dir, 0) == 0;
+	return NW_OK;
 }
 
 /* ---- replay ---- */
@@ -616,6 +796,9 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 	    !(d->replay = bind_socket(d, ZMQ_ROUTER, nw_config_str(cfg, "ingestd", "replay"),
 				      on_replay, msg, msglen)))
 		goto fail;
+	const char *spool = nw_config_str(cfg, "ingestd", "spool_dir");
+	if (*spool && spool_start(d, spool, msg, msglen) != NW_OK)
+		goto fail;
 	uv_check_init(loop, &d->check);
 	d->check.data = d;
 	uv_check_start(&d->check, on_check);
@@ -645,6 +828,10 @@ static void close_all(ingestd *d)
 	uv_close((uv_handle_t *)&d->check, NULL);
 	uv_timer_stop(&d->heartbeat);
 	uv_close((uv_handle_t *)&d->heartbeat, NULL);
+	if (d->spool_dir) {
+		uv_close((uv_handle_t *)&d->spool_timer, NULL);
+		uv_close((uv_handle_t *)&d->spool_event, NULL);
+	}
 	nw_zsock_close(d->submit);
 	nw_zsock_close(d->publish);
 	nw_zsock_close(d->replay);
@@ -657,8 +844,12 @@ static void close_all(ingestd *d)
 	snprintf(sent, sizeof(sent), "%llu", (unsigned long long)d->stats.published);
 	snprintf(drops, sizeof(drops), "%llu", (unsigned long long)d->stats.publish_drops);
 	snprintf(replayed, sizeof(replayed), "%llu", (unsigned long long)d->stats.replayed);
+	char sdone[24], sfailed[24];
+	snprintf(sdone, sizeof(sdone), "%llu", (unsigned long long)d->stats.spool_done);
+	snprintf(sfailed, sizeof(sfailed), "%llu", (unsigned long long)d->stats.spool_failed);
 	nw_info("ingestd stopped", "last_published", pub, "articles", arts, "duplicates", dups,
-		"rejected", rej, "published", sent, "publish_drops", drops, "replayed", replayed);
+		"rejected", rej, "published", sent, "publish_drops", drops, "replayed", replayed,
+		"spool_done", sdone, "spool_failed", sfailed);
 	if (d->drain_done)
 		d->drain_done(d->drain_arg);
 }
@@ -701,6 +892,14 @@ void ingestd_destroy(ingestd **dp)
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);
 	free(d->acks);
+	while (d->spooling) {   /* unfinished: picked up again at the next start */
+		struct spool_file *sf = d->spooling;
+		d->spooling = sf->next;
+		free(sf->name);
+		nw_buf_release(&sf->errors);
+		free(sf);
+	}
+	free(d->spool_dir);
 	nw_buf_release(&d->scratch);
 	nw_buf_release(&d->envelope);
 	free(d);

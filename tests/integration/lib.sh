@@ -23,6 +23,16 @@ write_conf() {
     for line in "$@"; do echo "$line"; done
   } >"$T/newswire.conf"
 }
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds;
+# false when the time runs out (a condition, not a guessed delay).
+wait_until() {
+  limit=$(( $1 * 10 )); shift
+  while ! "$@" 2>/dev/null; do
+    limit=$((limit - 1))
+    [ $limit -gt 0 ] || return 1
+    sleep 0.1
+  done
+}
 failures=0
 checks=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }

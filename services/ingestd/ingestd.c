@@ -18,6 +18,7 @@
 
 #include "common/article.h"
 #include "common/codec.h"
+#include "common/http.h"
 #include "common/journal.h"
 #include "common/log.h"
 #include "common/parse.h"
@@ -62,7 +63,12 @@ struct counters {
 	uint64_t requests, articles, duplicates, rejected, published, publish_drops;
 	uint64_t replay_requests, replayed, ack_failures;
 	uint64_t spool_done, spool_failed;
+	uint64_t rejected_by_code[5];   /* invalid, too_big, busy, unavailable, internal */
+	uint64_t fsyncs;
+	double fsync_seconds, fsync_max_seconds;
 };
+
+static const char *const reject_codes[5] = { "invalid", "too_big", "busy", "unavailable", "internal" };
 
 struct ingestd {
 	uv_loop_t *loop;
@@ -91,6 +97,8 @@ struct ingestd {
 	uv_timer_t spool_timer;
 	uv_fs_event_t spool_event;
 	bool spool_event_on;
+	nw_http_server *http;
+	double sync_started;
 };
 
 static void spool_reply(ingestd *d, struct spool_file *sf, const struct nw_submit_reply *r);
@@ -208,6 +216,9 @@ static void reply_error(ingestd *d, const struct peer *to, uint64_t rid, uint32_
 	snprintf(r.code, sizeof(r.code), "%s", code);
 	snprintf(r.error, sizeof(r.error), "%s", error);
 	d->stats.rejected++;
+	for (size_t i = 0; i < NW_ARRAY_LEN(reject_codes); i++)
+		if (strcmp(code, reject_codes[i]) == 0)
+			d->stats.rejected_by_code[i]++;
 	send_reply(d, to, &r);
 }
 
@@ -266,6 +277,13 @@ static void publish_durable(ingestd *d)
 static void maybe_finish_drain(ingestd *d);
 static void close_all(ingestd *d);
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void sync_work(uv_work_t *req)
 {
 	ingestd *d = req->data;
@@ -278,6 +296,11 @@ static void sync_done(uv_work_t *req, int status)
 {
 	ingestd *d = req->data;
 	d->syncing = false;
+	double took = now_seconds() - d->sync_started;
+	d->stats.fsyncs++;
+	d->stats.fsync_seconds += took;
+	if (took > d->stats.fsync_max_seconds)
+		d->stats.fsync_max_seconds = took;
 	if (nw_journal_sync_end(d->journal, &d->sync) != NW_OK) {
 		/* after a failed fdatasync the kernel may have dropped the data:
 		 * nothing appended since the last good sync can be acknowledged */
@@ -301,6 +324,7 @@ static void start_sync(ingestd *d)
 	if (!nw_journal_sync_begin(d->journal, &d->sync))
 		return;
 	d->syncing = true;
+	d->sync_started = now_seconds();
 	d->work.data = d;
 	uv_queue_work(d->loop, &d->work, sync_work, sync_done);
 }
@@ -715,6 +739,63 @@ static void on_heartbeat(uv_timer_t *t)
 	nw_zsock_send(d->publish, data, len, 2);
 }
 
+/* ---- metrics and health ---- */
+
+static void metric(nw_buf *b, const char *name, const char *type, const char *help, double v)
+{
+	nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
+static void write_metrics(ingestd *d, nw_buf *b)
+{
+	const struct counters *st = &d->stats;
+	metric(b, "newswire_ingest_requests_total", "counter", "Submit requests received.", (double)st->requests);
+	metric(b, "newswire_articles_ingested_total", "counter", "New articles journaled.", (double)st->articles);
+	metric(b, "newswire_articles_duplicate_total", "counter", "Articles whose content was already journaled.", (double)st->duplicates);
+	nw_buf_printf(b, "# HELP newswire_articles_rejected_total Inputs or records rejected, by reason.\n"
+		      "# TYPE newswire_articles_rejected_total counter\n");
+	for (size_t i = 0; i < NW_ARRAY_LEN(reject_codes); i++)
+		nw_buf_printf(b, "newswire_articles_rejected_total{reason=\"%s\"} %llu\n", reject_codes[i],
+			      (unsigned long long)st->rejected_by_code[i]);
+	metric(b, "newswire_published_total", "counter", "Articles published to subscribers.", (double)st->published);
+	metric(b, "newswire_publish_drops_total", "counter", "Articles not published because a subscriber queue was full (repaired by replay).", (double)st->publish_drops);
+	metric(b, "newswire_subscribers", "gauge", "Subscriptions on the publish socket.", d->subscribers);
+	metric(b, "newswire_replay_requests_total", "counter", "Replay requests served.", (double)st->replay_requests);
+	metric(b, "newswire_replayed_total", "counter", "Records sent by replay.", (double)st->replayed);
+	metric(b, "newswire_ack_failures_total", "counter", "Acks that could not be delivered (producer gone).", (double)st->ack_failures);
+	metric(b, "newswire_pending_acks", "gauge", "Acks waiting for their record to be durable.", (double)d->nacks);
+	nw_buf_printf(b, "# HELP newswire_spool_files_total Spool files handled, by result.\n"
+		      "# TYPE newswire_spool_files_total counter\n"
+		      "newswire_spool_files_total{result=\"done\"} %llu\n"
+		      "newswire_spool_files_total{result=\"failed\"} %llu\n",
+		      (unsigned long long)st->spool_done, (unsigned long long)st->spool_failed);
+	metric(b, "newswire_journal_bytes", "gauge", "Bytes in journal segments.", (double)nw_journal_bytes(d->journal));
+	metric(b, "newswire_journal_first_seq", "gauge", "Oldest retained seq.", (double)nw_journal_first_seq(d->journal));
+	metric(b, "newswire_journal_last_seq", "gauge", "Newest journaled seq.", (double)nw_journal_last_seq(d->journal));
+	metric(b, "newswire_journal_durable_seq", "gauge", "Newest seq known on disk.", (double)durable_seq(d));
+	metric(b, "newswire_journal_fsync_total", "counter", "Journal syncs (group commits).", (double)st->fsyncs);
+	metric(b, "newswire_journal_fsync_seconds_total", "counter", "Time spent in journal syncs.", st->fsync_seconds);
+	metric(b, "newswire_journal_fsync_max_seconds", "gauge", "Slowest journal sync since start.", st->fsync_max_seconds);
+}
+
+static void on_http(void *arg, const struct nw_http_request *req, struct nw_http_response *res)
+{
+	ingestd *d = arg;
+	if (strcmp(req->method, "GET") != 0) {
+		res->status = 405;
+		nw_buf_puts(&res->body, "only GET is served here\n");
+	} else if (strcmp(req->path, "/metrics") == 0) {
+		res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+		write_metrics(d, &res->body);
+	} else if (strcmp(req->path, "/healthz") == 0) {
+		res->status = d->draining ? 503 : 200;
+		nw_buf_puts(&res->body, d->draining ? "draining\n" : "ok\n");
+	} else {
+		res->status = 404;
+		nw_buf_puts(&res->body, "not found: /metrics and /healthz are served here\n");
+	}
+}
+
 /* ---- start, drain, stop ---- */
 
 /* ipc:// endpoints need their directory. */
@@ -796,6 +877,9 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 	    !(d->replay = bind_socket(d, ZMQ_ROUTER, nw_config_str(cfg, "ingestd", "replay"),
 				      on_replay, msg, msglen)))
 		goto fail;
+	const char *metrics_at = nw_config_str(cfg, "ingestd", "metrics");
+	if (*metrics_at && !(d->http = nw_http_listen(loop, metrics_at, 0, on_http, d, msg, msglen)))
+		goto fail;
 	const char *spool = nw_config_str(cfg, "ingestd", "spool_dir");
 	if (*spool && spool_start(d, spool, msg, msglen) != NW_OK)
 		goto fail;
@@ -811,6 +895,8 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 		"replay", nw_config_str(cfg, "ingestd", "replay"), "fsync", fsync);
 	return d;
 fail:
+	nw_http_close(d->http);
+	d->http = NULL;
 	nw_zsock_close(d->submit);
 	nw_zsock_close(d->publish);
 	nw_zsock_close(d->replay);
@@ -836,6 +922,8 @@ static void close_all(ingestd *d)
 	nw_zsock_close(d->publish);
 	nw_zsock_close(d->replay);
 	d->submit = d->publish = d->replay = NULL;
+	nw_http_close(d->http);
+	d->http = NULL;
 	char pub[24], arts[24], dups[24], rej[24], sent[24], drops[24], replayed[24];
 	snprintf(pub, sizeof(pub), "%llu", (unsigned long long)d->published);
 	snprintf(arts, sizeof(arts), "%llu", (unsigned long long)d->stats.articles);

@@ -1,0 +1,35 @@
+#!/bin/sh
+# ingestd's /metrics and /healthz: Prometheus counters that follow what
+# happened, health, errors for other routes, methods and oversized headers.
+set -u
+. "$NW_SOURCE_DIR/tests/integration/lib.sh"
+port=$((20000 + $$ % 20000))
+write_conf "metrics = 127.0.0.1:$port"
+"$D" -c "$T/newswire.conf" 2>>"$T/ingestd.log" & pid=$!; track $pid
+url="http://127.0.0.1:$port"
+wait_until 30 curl -sf "$url/healthz" -o /dev/null || fail "healthz never answered (port $port)"
+expect_eq "$(curl -s "$url/healthz")" "ok" "healthz body"
+
+"$NW_BIN" -c "$T/newswire.conf" submit "$NW_CORPUS/seed/seed.txt" >/dev/null || fail "submit"
+"$NW_BIN" -c "$T/newswire.conf" submit "$NW_CORPUS/seed/seed.txt" >/dev/null || fail "resubmit"
+printf '' >"$T/empty.txt"
+"$NW_BIN" -c "$T/newswire.conf" submit "$T/empty.txt" 2>/dev/null
+curl -s "$url/metrics" >"$T/m"
+grep -qx 'newswire_articles_ingested_total 1' "$T/m" || fail "ingested counter: $(grep ingested "$T/m")"
+grep -qx 'newswire_articles_duplicate_total 1' "$T/m" || fail "duplicate counter"
+grep -qx 'newswire_articles_rejected_total{reason="invalid"} 1' "$T/m" || fail "rejected counter"
+grep -qx 'newswire_journal_last_seq 1' "$T/m" || fail "journal last seq"
+grep -q '^newswire_journal_fsync_total [1-9]' "$T/m" || fail "fsync counter"
+grep -q '^# TYPE newswire_published_total counter' "$T/m" || fail "TYPE lines"
+
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$url/nope")" 404 "unknown route"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/metrics")" 405 "POST"
+big=$(head -c 9000 /dev/zero | tr '\0' 'x')
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$url/metrics")" 431 "oversized headers"
+# keep-alive: the second request reuses the first one's connection
+expect_eq "$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$url/healthz" "$url/healthz")" "1 0 " \
+  "new connections per request with keep-alive"
+
+kill -TERM $pid; wait $pid
+expect_eq "$?" 0 "ingestd exit code"
+finish

@@ -26,5 +26,6 @@ int cmd_parse(struct cli *c);
 int cmd_config(struct cli *c);
 int cmd_submit(struct cli *c);
 int cmd_tail(struct cli *c);
+int cmd_stats(struct cli *c);
 
 #endif

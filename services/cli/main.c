@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "parse", cmd_parse, "parse files offline, print one JSON article per line" },
 	{ "submit", cmd_submit, "send files to newswire-ingestd, wait for the durable ack" },
 	{ "tail", cmd_tail, "print new articles as JSON lines (--from SEQ replays first)" },
+	{ "stats", cmd_stats, "print the counters of every running service" },
 	{ "config", cmd_config, "print the sample config or its reference (sample|docs|check)" },
 };
 

@@ -30,6 +30,16 @@ expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$url/metri
 expect_eq "$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$url/healthz" "$url/healthz")" "1 0 " \
   "new connections per request with keep-alive"
 
+# newswire stats shows the same counters
+"$NW_BIN" -c "$T/newswire.conf" stats >"$T/stats"
+expect_eq "$?" 0 "stats exit code"
+grep -qx "== ingestd (127.0.0.1:$port)" "$T/stats" || fail "stats header: $(head -1 "$T/stats")"
+grep -qx 'newswire_articles_ingested_total 1' "$T/stats" || fail "stats counters"
+
 kill -TERM $pid; wait $pid
 expect_eq "$?" 0 "ingestd exit code"
+"$NW_BIN" -c "$T/newswire.conf" stats >/dev/null 2>"$T/err"
+expect_eq "$?" 1 "stats with ingestd down"
+grep -q "^ingestd: not reachable at http://127.0.0.1:$port/metrics" "$T/err" || fail "stats error: $(cat "$T/err")"
+"$NW_BIN" stats 2>/dev/null; expect_eq "$?" 1 "stats with no metrics configured"
 finish

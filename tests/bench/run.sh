@@ -1,12 +1,18 @@
 #!/bin/sh
 # Builds the benchmarks in release mode and runs them. Figures are ratios
 # against baselines measured in the same run; see docs/benchmarks.md.
-#   tests/bench/run.sh [MEGABYTES]
+#   tests/bench/run.sh [parse|pipeline|all] [SIZE]
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 shared=${NW_SHARED_DIR:-$top/../shared}
 build=build/bench
+which=${1:-all}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNW_SHARED_DIR="$shared" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target bench-parse >/dev/null
-"$build/tests/bench/bench-parse" "$shared/corpus" "${1:-100}"
+cmake --build "$build" -j"$(nproc)" --target bench-parse bench-pipeline newswire-ingestd >/dev/null
+if [ "$which" = parse ] || [ "$which" = all ]; then
+  "$build/tests/bench/bench-parse" "$shared/corpus" "${2:-100}"
+fi
+if [ "$which" = pipeline ] || [ "$which" = all ]; then
+  "$build/tests/bench/bench-pipeline" "$build/services/ingestd/newswire-ingestd" "${2:-20000}"
+fi

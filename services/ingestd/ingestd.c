@@ -819,8 +819,14 @@ static nw_zsock *bind_socket(ingestd *d, int type, const char *endpoint, nw_zsoc
 	void *s = zmq_socket(d->zctx, type);
 	int linger = 1000, one = 1, hwm = d->publish_hwm;
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	if (type == ZMQ_ROUTER)
+	if (type == ZMQ_ROUTER) {
 		zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+		/* a whole replay batch and its end marker must fit in a peer's
+		 * queue, or the end marker is refused and the client waits for
+		 * its timeout */
+		int router_hwm = 4 * MAX_REPLAY_BATCH + 16;
+		zmq_setsockopt(s, ZMQ_SNDHWM, &router_hwm, sizeof(router_hwm));
+	}
 	if (type == ZMQ_XPUB) {
 		zmq_setsockopt(s, ZMQ_XPUB_NODROP, &one, sizeof(one));
 		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));

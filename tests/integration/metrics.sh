@@ -4,7 +4,7 @@
 set -u
 . "$NW_SOURCE_DIR/tests/integration/lib.sh"
 port=$((20000 + $$ % 20000))
-write_conf "metrics = 127.0.0.1:$port"
+write_conf "metrics = 127.0.0.1:$port" "max_article_bytes = 8MB"
 "$D" -c "$T/newswire.conf" 2>>"$T/ingestd.log" & pid=$!; track $pid
 url="http://127.0.0.1:$port"
 wait_until 30 curl -sf "$url/healthz" -o /dev/null || fail "healthz never answered (port $port)"
@@ -30,11 +30,24 @@ expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$url/metri
 expect_eq "$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$url/healthz" "$url/healthz")" "1 0 " \
   "new connections per request with keep-alive"
 
+# replay in full batches: 3,000 more articles, then a subscriber from seq 1
+# must need exactly 4 requests (1,000 records each, then 1): a batch whose
+# end marker is lost would show as extra requests after client timeouts
+for b in 0 1 2; do
+  awk -v b="$b" 'BEGIN { printf "["; for (i = 1; i <= 1000; i++) { n = b * 1000 + i;
+    printf "%s{\"title\":\"Tin %d\",\"content\":\"Nội dung %d.\"}", (i > 1 ? "," : ""), n, n } print "]" }' >"$T/b$b.json"
+done
+"$NW_BIN" -c "$T/newswire.conf" submit "$T"/b?.json >/dev/null || fail "batches"
+timeout 60 "$NW_BIN" -c "$T/newswire.conf" tail --from 1 --count 3001 >/dev/null || fail "tail of 3001"
+curl -s "$url/metrics" >"$T/m2"
+grep -qx 'newswire_replay_requests_total 4' "$T/m2" || fail "replay requests: $(grep replay_requests "$T/m2" | tail -1)"
+grep -qx 'newswire_replayed_total 3001' "$T/m2" || fail "replayed: $(grep replayed_total "$T/m2" | tail -1)"
+
 # newswire stats shows the same counters
 "$NW_BIN" -c "$T/newswire.conf" stats >"$T/stats"
 expect_eq "$?" 0 "stats exit code"
 grep -qx "== ingestd (127.0.0.1:$port)" "$T/stats" || fail "stats header: $(head -1 "$T/stats")"
-grep -qx 'newswire_articles_ingested_total 1' "$T/stats" || fail "stats counters"
+grep -qx 'newswire_articles_ingested_total 3001' "$T/stats" || fail "stats counters: $(grep ingested_total "$T/stats")"
 
 kill -TERM $pid; wait $pid
 expect_eq "$?" 0 "ingestd exit code"

@@ -9,21 +9,24 @@ write_conf "spool_dir = $T/spool"
 nw() { "$NW_BIN" -c "$T/newswire.conf" "$@"; }
 S="$T/spool"
 mkdir -p "$S"
-cp "$NW_CORPUS/seed/seed.txt" "$S/seed.txt"                         # present at start
-cp "$NW_CORPUS/dev/json/vnexpress-001.json" "$S/one.json"
+# drop NAME: stdin becomes spool file NAME, written under a hidden temporary
+# name and renamed into place (the convention producers follow: a file
+# written in place can be read half-written)
+drop() { cat >"$S/.$1.tmp" && mv "$S/.$1.tmp" "$S/$1"; }
+drop seed.txt <"$NW_CORPUS/seed/seed.txt"                          # present at start
+drop one.json <"$NW_CORPUS/dev/json/vnexpress-001.json"
 
 "$D" -c "$T/newswire.conf" 2>>"$T/ingestd.log" & pid=$!; track $pid
 wait_until 30 test -f "$S/done/seed.txt" -a -f "$S/done/one.json" || fail "files present at start not done"
 
-# dropped while running, with the write-then-rename convention
-printf 'Tin thả vào thư mục\n\nNội dung của tin.\n' >"$S/.drop.txt.tmp"
-mv "$S/.drop.txt.tmp" "$S/drop.txt"
+# dropped while running
+printf 'Tin thả vào thư mục\n\nNội dung của tin.\n' | drop drop.txt
 wait_until 30 test -f "$S/done/drop.txt" || fail "dropped file not done"
 
 # bad input lands in failed/ with the reason
-printf '' >"$S/empty.txt"
-printf 'caf\351\n\nbody\n' >"$S/latin1.txt"
-printf '[{"title":"Tốt","content":"x"},{"content":"no title"}]' >"$S/mixed.json"
+printf '' | drop empty.txt
+printf 'caf\351\n\nbody\n' | drop latin1.txt
+printf '[{"title":"Tốt","content":"x"},{"content":"no title"}]' | drop mixed.json
 wait_until 30 test -f "$S/failed/empty.txt.error" -a -f "$S/failed/latin1.txt.error" \
   -a -f "$S/failed/mixed.json.error" || fail "bad files not moved to failed/"
 grep -qx "empty.txt: empty input" "$S/failed/empty.txt.error" || fail "empty reason: $(cat "$S/failed/empty.txt.error")"
@@ -34,7 +37,7 @@ grep -q "^mixed.json#2: record 2: no title" "$S/failed/mixed.json.error" || fail
 # already journaled content (the state a crash between append and move
 # leaves behind) is recognised, not ingested again
 nw submit "$NW_CORPUS/dev/text/baomoi-001.txt" >"$T/ack" || fail "submit"
-cp "$NW_CORPUS/dev/text/baomoi-001.txt" "$S/again.txt"
+drop again.txt <"$NW_CORPUS/dev/text/baomoi-001.txt"
 wait_until 30 test -f "$S/done/again.txt" || fail "re-dropped file not done"
 
 # hidden and temporary names are left alone

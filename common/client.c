@@ -8,6 +8,7 @@
  * order); no message for longer than the heartbeat timeout means the
  * connection is dead, so reconnect and replay. */
 #include <newswire/client.h>
+#include <newswire/uv.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <zmq.h>
 
 #include "common/codec.h"
+#include "common/zsock.h"
 #include "common/util.h"
 
 #define REPLAY_BATCH 1000
@@ -191,8 +193,11 @@ struct nw_subscriber {
 	int64_t last_heard;
 	uint64_t replays, reconnects;
 	nw_buf req;
-	char *msg;
-	size_t msglen;
+	/* set by the libuv adapter: its socket wrappers are closed before a
+	 * reconnect and made again after it */
+	void (*before_reconnect)(nw_subscriber *s, void *arg);
+	void (*after_reconnect)(nw_subscriber *s, void *arg);
+	void *hook_arg;
 };
 
 static enum nw_err connect_all(nw_subscriber *s)
@@ -356,10 +361,25 @@ static bool on_replay(nw_subscriber *s, const struct nw_subscriber_handler *h)
 
 static void reconnect(nw_subscriber *s)
 {
+	if (s->before_reconnect)
+		s->before_reconnect(s, s->hook_arg);
 	disconnect_all(s);
 	s->reconnects++;
 	s->catching_up = false;
 	if (connect_all(s) == NW_OK && s->next)
+		request_replay(s);
+	if (s->after_reconnect)
+		s->after_reconnect(s, s->hook_arg);
+}
+
+/* Heartbeat silence means a dead connection; a replay unanswered for too
+ * long was lost (ingestd restarted). */
+static void check_timeouts(nw_subscriber *s)
+{
+	int64_t now = clock_ms();
+	if (now - s->last_heard > s->opts.heartbeat_timeout_ms)
+		reconnect(s);
+	else if (s->catching_up && now - s->replay_sent_at > REPLAY_TIMEOUT_MS)
 		request_replay(s);
 }
 
@@ -382,11 +402,114 @@ enum nw_err nw_subscriber_run(nw_subscriber *s, const struct nw_subscriber_handl
 			return NW_OK;
 		if ((items[0].revents & ZMQ_POLLIN) && !on_live(s, h))
 			return NW_OK;
-		int64_t now = clock_ms();
-		if (now - s->last_heard > s->opts.heartbeat_timeout_ms)
-			reconnect(s);
-		else if (s->catching_up && now - s->replay_sent_at > REPLAY_TIMEOUT_MS)
-			request_replay(s);   /* the reply was lost (ingestd restarted) */
+		check_timeouts(s);
 	}
 	return NW_OK;
+}
+
+/* ---- the libuv adapter (include/newswire/uv.h) ---- */
+
+struct nw_uv_subscriber {
+	uv_loop_t *loop;
+	nw_subscriber *s;
+	struct nw_subscriber_handler h;
+	nw_zsock *live, *replay;
+	uv_timer_t timer;
+	bool stopped;
+};
+
+static void uv_on_live(nw_zsock *zs, void *socket, void *arg)
+{
+	struct nw_uv_subscriber *u = arg;
+	if (!u->stopped && !on_live(u->s, &u->h))
+		nw_uv_subscriber_stop(u);
+}
+
+static void uv_on_replay(nw_zsock *zs, void *socket, void *arg)
+{
+	struct nw_uv_subscriber *u = arg;
+	if (!u->stopped && !on_replay(u->s, &u->h))
+		nw_uv_subscriber_stop(u);
+}
+
+/* The zsocks own the ZeroMQ sockets: closing them closes the sockets. */
+static void uv_unwrap(nw_subscriber *s, void *arg)
+{
+	struct nw_uv_subscriber *u = arg;
+	nw_zsock_close(u->live);
+	nw_zsock_close(u->replay);
+	u->live = u->replay = NULL;
+	s->sub = s->replay = NULL;
+}
+
+static void uv_wrap(nw_subscriber *s, void *arg)
+{
+	struct nw_uv_subscriber *u = arg;
+	if (s->sub)
+		u->live = nw_zsock_new(u->loop, s->sub, uv_on_live, NULL, u);
+	if (s->replay)
+		u->replay = nw_zsock_new(u->loop, s->replay, uv_on_replay, NULL, u);
+}
+
+static void uv_on_timer(uv_timer_t *t)
+{
+	struct nw_uv_subscriber *u = t->data;
+	if (!u->stopped)
+		check_timeouts(u->s);
+}
+
+nw_uv_subscriber *nw_uv_subscriber_start(uv_loop_t *loop, const struct nw_subscriber_opts *o,
+					 const struct nw_subscriber_handler *h, char *msg,
+					 size_t msglen)
+{
+	struct nw_uv_subscriber *u = calloc(1, sizeof(*u));
+	if (!u) {
+		snprintf(msg, msglen, "out of memory");
+		return NULL;
+	}
+	u->loop = loop;
+	u->h = *h;
+	if (!(u->s = nw_subscriber_new(o, msg, msglen))) {
+		free(u);
+		return NULL;
+	}
+	u->s->before_reconnect = uv_unwrap;
+	u->s->after_reconnect = uv_wrap;
+	u->s->hook_arg = u;
+	uv_wrap(u->s, u);
+	if (!u->live || !u->replay) {
+		snprintf(msg, msglen, "cannot poll the subscriber's sockets");
+		uv_unwrap(u->s, u);
+		nw_subscriber_destroy(&u->s);
+		free(u);
+		return NULL;
+	}
+	uv_timer_init(loop, &u->timer);
+	u->timer.data = u;
+	uv_timer_start(&u->timer, uv_on_timer, 100, 100);
+	if (u->s->next)
+		request_replay(u->s);   /* subscribed first, now fetch from the checkpoint */
+	return u;
+}
+
+uint64_t nw_uv_subscriber_next_seq(const nw_uv_subscriber *u)
+{
+	return u->s->next;
+}
+
+static void uv_timer_closed(uv_handle_t *h)
+{
+	struct nw_uv_subscriber *u = h->data;
+	nw_subscriber_destroy(&u->s);
+	free(u);
+}
+
+void nw_uv_subscriber_stop(nw_uv_subscriber *u)
+{
+	if (!u || u->stopped)
+		return;
+	u->stopped = true;
+	uv_unwrap(u->s, u);
+	uv_timer_stop(&u->timer);
+	uv_close((uv_handle_t *)&u->timer, uv_timer_closed);
 }

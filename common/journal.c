@@ -19,7 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define FILE_MAGIC "NWJ1"
+static const unsigned char file_magic[4] = { 'N', 'W', 'J', '1' };
 #define FILE_VERSION 1
 #define FILE_HEADER 16
 #define RECORD_HEADER 32
@@ -207,7 +207,7 @@ static enum nw_err push_segment(nw_journal *j, struct segment *s)
 {
 	if (j->nsegs == j->capsegs) {
 		size_t cap = j->capsegs ? j->capsegs * 2 : 16;
-		struct segment **v = realloc(j->segs, cap * sizeof(*v));
+		struct segment **v = realloc(j->segs, cap * sizeof(struct segment *));
 		if (!v)
 			return NW_ENOMEM;
 		j->segs = v;
@@ -261,7 +261,7 @@ static enum nw_err list_segments(const char *dir, uint64_t **out, size_t *n)
 static enum nw_err write_file_header(int fd, uint64_t first_seq)
 {
 	unsigned char h[FILE_HEADER];
-	memcpy(h, FILE_MAGIC, 4);
+	memcpy(h, file_magic, sizeof(file_magic));
 	put32(h + 4, FILE_VERSION);
 	put64(h + 8, first_seq);
 	return pwrite(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) ? NW_OK : NW_EIO;
@@ -284,7 +284,7 @@ static enum nw_err scan_segment(nw_journal *j, struct segment *s, bool check_crc
 	}
 	if (pread(s->fd, fh, sizeof(fh), 0) != (ssize_t)sizeof(fh))
 		return NW_EIO;
-	if (memcmp(fh, FILE_MAGIC, 4) != 0 || get32(fh + 4) != FILE_VERSION ||
+	if (memcmp(fh, file_magic, sizeof(file_magic)) != 0 || get32(fh + 4) != FILE_VERSION ||
 	    get64(fh + 8) != s->first_seq) {
 		snprintf(msg, msglen, "%s: not a newswire journal segment (bad header)", s->path);
 		return NW_ESYNTAX;
@@ -765,7 +765,7 @@ static void delete_oldest(nw_journal *j)
 	unlink(s->path);
 	j->bytes -= s->size;
 	pthread_mutex_lock(&j->lock);
-	memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*j->segs));
+	memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(struct segment *));
 	j->nsegs--;
 	s->unlinked = true;
 	bool free_now = s->refs == 0;

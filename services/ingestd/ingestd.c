@@ -354,7 +354,7 @@ static enum nw_err batch_grow(struct batch *b)
 	if (b->n < b->cap)
 		return NW_OK;
 	size_t cap = b->cap ? b->cap * 2 : 8;
-	nw_article **a = realloc(b->articles, cap * sizeof(*a));
+	nw_article **a = realloc(b->articles, cap * sizeof(nw_article *));
 	if (!a)
 		return NW_ENOMEM;
 	b->articles = a;

@@ -327,8 +327,7 @@ int main(int argc, char **argv)
 		struct sub_result r = finish_subscriber(sub, fds);
 		double tput = n / (r.end - start);
 		printf("  (c) submit->subscriber, fsync=%-5s      %10.0f articles/s (acks after %.2f s)  "
-		       "ratio %.3f of (a)%s\n", modes[m], tput, t_ack, tput / raw,
-		       m == 1 ? "" : "");
+		       "ratio %.3f of (a)\n", modes[m], tput, t_ack, tput / raw);
 		if (m == 1)
 			printf("      fsync=batch vs the disk: %.2f articles per fdatasync-of-64KB slot "
 			       "(ratio %.2f of (b))\n", tput / fsyncs, tput / fsyncs);
@@ -355,7 +354,7 @@ int main(int argc, char **argv)
 	r = finish_subscriber(sub, fds);
 	printf("  (e) replay from seq 1                  %10.0f msg/s (%llu records)\n",
 	       (double)total / (r.end - start), (unsigned long long)total);
-	printf("  (f) ingestd RSS after the runs         %10.1f MB\n", rss_kb(batch_pid) / 1024.0);
+	printf("  (f) ingestd RSS after the runs         %10.1f MB\n", (double)rss_kb(batch_pid) / 1024.0);
 	stop_ingestd(batch_pid);
 
 	char cmd[300];

@@ -33,6 +33,8 @@ wait_until() {
     sleep 0.1
   done
 }
+# lines_at_least FILE N: true once FILE has N lines (for wait_until).
+lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 failures=0
 checks=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }

@@ -13,7 +13,34 @@
 struct tail_run {
 	uint64_t count, printed;
 	bool write_failed;
+	const char *checkpoint;   /* file holding the last seq printed */
 };
+
+/* The seq saved in a checkpoint file, or 0 if there is none. */
+static uint64_t load_checkpoint(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	unsigned long long seq = 0;
+	if (f) {
+		if (fscanf(f, "%llu", &seq) != 1)
+			seq = 0;
+		fclose(f);
+	}
+	return seq;
+}
+
+/* Replaces the checkpoint atomically (write a temporary file, rename). */
+static bool save_checkpoint(const char *path, uint64_t seq)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return false;
+	bool ok = fprintf(f, "%llu\n", (unsigned long long)seq) > 0;
+	ok = fclose(f) == 0 && ok;
+	return ok && rename(tmp, path) == 0;
+}
 
 static volatile bool stop_requested;
 
@@ -38,6 +65,11 @@ static bool print_article(void *arg, uint64_t seq, const void *data, size_t len)
 	if (!json || puts(json) == EOF || fflush(stdout) == EOF)
 		t->write_failed = true;
 	free(json);
+	/* printed, then saved: a crash in between prints this one again */
+	if (!t->write_failed && t->checkpoint && !save_checkpoint(t->checkpoint, seq)) {
+		fprintf(stderr, "newswire tail: cannot save the checkpoint %s\n", t->checkpoint);
+		t->write_failed = true;
+	}
 	t->printed++;
 	return !t->write_failed && (t->count == 0 || t->printed < t->count);
 }
@@ -60,10 +92,13 @@ int cmd_tail(struct cli *c)
 		const char *arg = c->argv[i];
 		char *end;
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			printf("usage: newswire tail [--from SEQ] [--count N]\n\n"
+			printf("usage: newswire tail [--from SEQ] [--count N] [--checkpoint FILE]\n\n"
 			       "Prints new articles as JSON lines, each once and in seq order.\n"
 			       "--from SEQ replays the journal from SEQ first; --count N exits\n"
-			       "after N articles. Ranges deleted by retention are reported on stderr.\n");
+			       "after N articles. --checkpoint FILE saves the last seq printed\n"
+			       "and, when FILE exists, resumes after it (--from is then ignored);\n"
+			       "after a crash at most the last article printed may print again.\n"
+			       "Ranges deleted by retention are reported on stderr.\n");
 			return EXIT_OK;
 		} else if (strcmp(arg, "--from") == 0 && i + 1 < c->argc) {
 			o.from = strtoull(c->argv[++i], &end, 10);
@@ -73,12 +108,17 @@ int cmd_tail(struct cli *c)
 			t.count = strtoull(c->argv[++i], &end, 10);
 			if (*end || t.count == 0)
 				return cli_usage_error(c, "--count takes a number (1 or more)");
+		} else if (strcmp(arg, "--checkpoint") == 0 && i + 1 < c->argc) {
+			t.checkpoint = c->argv[++i];
 		} else if (strcmp(arg, "--filter") == 0) {
 			return cli_usage_error(c, "--filter is not available in this build");
 		} else {
 			return cli_usage_error(c, "unknown argument %s", arg);
 		}
 	}
+	uint64_t saved = t.checkpoint ? load_checkpoint(t.checkpoint) : 0;
+	if (saved)
+		o.from = saved + 1;
 	char msg[256];
 	nw_subscriber *s = nw_subscriber_new(&o, msg, sizeof(msg));
 	if (!s) {

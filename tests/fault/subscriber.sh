@@ -28,7 +28,8 @@ b=0
 while [ $b -lt $B ]; do make_batch $b; b=$((b + 1)); done
 
 nw submit "$T/batch0.json" >/dev/null || fail "first batch"
-timeout 300 "$NW_BIN" -c "$T/newswire.conf" tail --from 1 --count "$TOTAL" >"$T/tail" &
+# run the tail itself (not under timeout(1)): the SIGSTOP below must reach it
+"$NW_BIN" -c "$T/newswire.conf" tail --from 1 --count "$TOTAL" >"$T/tail" &
 tpid=$!; track $tpid
 # wait until the subscriber has caught up with the first batch, then freeze it
 while [ "$(wc -l <"$T/tail")" -lt 1000 ]; do sleep 0.1; done

@@ -31,10 +31,8 @@ static int64_t clock_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void *new_socket(void *ctx, int type, const char *endpoint, bool bind_not,
-			char *msg, size_t msglen)
+static void *new_socket(void *ctx, int type, const char *endpoint, char *msg, size_t msglen)
 {
-	(void)bind_not;
 	void *s = zmq_socket(ctx, type);
 	int linger = 0;
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
@@ -103,7 +101,7 @@ nw_producer *nw_producer_new(const char *endpoint, char *msg, size_t msglen)
 	}
 	p->ctx = zmq_ctx_new();
 	p->next_rid = (uint64_t)clock_ms() << 16;   /* distinct across runs */
-	if (!(p->socket = new_socket(p->ctx, ZMQ_DEALER, endpoint, false, msg, msglen)))
+	if (!(p->socket = new_socket(p->ctx, ZMQ_DEALER, endpoint, msg, msglen)))
 		nw_producer_destroy(&p);
 	return p;
 }
@@ -203,8 +201,8 @@ struct nw_subscriber {
 static enum nw_err connect_all(nw_subscriber *s)
 {
 	char msg[256];
-	if (!(s->sub = new_socket(s->ctx, ZMQ_SUB, s->publish, false, msg, sizeof(msg))) ||
-	    !(s->replay = new_socket(s->ctx, ZMQ_DEALER, s->replay_ep, false, msg, sizeof(msg))))
+	if (!(s->sub = new_socket(s->ctx, ZMQ_SUB, s->publish, msg, sizeof(msg))) ||
+	    !(s->replay = new_socket(s->ctx, ZMQ_DEALER, s->replay_ep, msg, sizeof(msg))))
 		return NW_EIO;
 	zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, "article", 7);
 	zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, "hb", 2);

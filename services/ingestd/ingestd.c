@@ -484,13 +484,11 @@ static void ingest_input(ingestd *d, struct peer *from, uint64_t rid, bool has_f
 		nw_article_destroy(&b.articles[i]);
 	free(b.articles);
 	free(b.reasons);
-	if (d->fsync == FSYNC_OFF) {
-		flush_acks(d);
-		publish_durable(d);
-	} else if (d->fsync == FSYNC_ALWAYS) {
+	if (d->fsync == FSYNC_OFF)
+		publish_durable(d);   /* written is durable enough: publish now */
+	else if (d->fsync == FSYNC_ALWAYS)
 		start_sync(d);
-	}
-	flush_acks(d);   /* duplicates of records that are already durable */
+	flush_acks(d);   /* fsync=off, and duplicates of records already durable */
 }
 
 static void handle_submit(ingestd *d, struct peer *from, const nw_buf *body)

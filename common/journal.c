@@ -326,25 +326,6 @@ static enum nw_err scan_segment(nw_journal *j, struct segment *s, bool check_crc
 	return err;
 }
 
-static enum nw_err mkdirs(const char *dir)
-{
-	char *p = nw_strdup(dir);
-	if (!p)
-		return NW_ENOMEM;
-	for (char *q = p + 1; *q; q++)
-		if (*q == '/') {
-			*q = '\0';
-			if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-				free(p);
-				return NW_EIO;
-			}
-			*q = '/';
-		}
-	int rc = mkdir(p, 0750);
-	free(p);
-	return rc == 0 || errno == EEXIST ? NW_OK : NW_EIO;
-}
-
 /* Deletes the segment files of firsts[from..n) (after a gap or a torn
  * middle segment: what follows cannot be served in order, and none of it
  * was acknowledged as durable). */
@@ -458,7 +439,7 @@ enum nw_err nw_journal_open(const struct nw_journal_opts *o, nw_journal **out,
 		j->opts.segment_bytes = UINT32_MAX - NW_JOURNAL_MAX_RECORD;
 	j->dirfd = -1;
 	pthread_mutex_init(&j->lock, NULL);
-	if ((err = mkdirs(j->dir)) != NW_OK) {
+	if ((err = nw_mkdirs(j->dir, false)) != NW_OK) {
 		snprintf(msg, msglen, "%s: cannot create: %s", j->dir, strerror(errno));
 		goto fail;
 	}

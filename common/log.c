@@ -34,6 +34,12 @@ bool nw_log_level_parse(const char *name, enum nw_log_level *out)
 	return false;
 }
 
+const char *nw_fmt_u64(char buf[24], unsigned long long v)
+{
+	snprintf(buf, 24, "%llu", v);
+	return buf;
+}
+
 char *nw_logfmt_value(const char *value, char *buf, unsigned size)
 {
 	bool quote = !*value;

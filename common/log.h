@@ -22,6 +22,11 @@ void nw_log(enum nw_log_level level, const char *msg, ...);
 #define nw_warn(...)  nw_log(NW_LOG_WARN, __VA_ARGS__, (const char *)0)
 #define nw_error(...) nw_log(NW_LOG_ERROR, __VA_ARGS__, (const char *)0)
 
+/* A number as a log field value: NW_U64(n) is a string that lives until the
+ * end of the statement's block, so several fit in one nw_log() call. */
+const char *nw_fmt_u64(char buf[24], unsigned long long v);
+#define NW_U64(v) nw_fmt_u64((char[24]){ 0 }, (unsigned long long)(v))
+
 /* Writes value to buf as a logfmt value (quoted and escaped when it holds
  * spaces, quotes, '=' or control characters). Returns buf. */
 char *nw_logfmt_value(const char *value, char *buf, unsigned size);

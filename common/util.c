@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum nw_err nw_buf_reserve(nw_buf *b, size_t extra)
 {
@@ -174,6 +175,27 @@ out:
 		errno = saved;
 	}
 	fclose(f);
+	return err;
+}
+
+enum nw_err nw_mkdirs(const char *path, bool parents_only)
+{
+	char *p = nw_strdup(path);
+	if (!p)
+		return NW_ENOMEM;
+	enum nw_err err = NW_OK;
+	for (char *q = p + 1; *q && !err; q++)
+		if (*q == '/') {
+			*q = '\0';
+			if (mkdir(p, 0750) != 0 && errno != EEXIST)
+				err = NW_EIO;
+			*q = '/';
+		}
+	if (!err && !parents_only && mkdir(p, 0750) != 0 && errno != EEXIST)
+		err = NW_EIO;
+	int saved = errno;
+	free(p);
+	errno = saved;
 	return err;
 }
 

@@ -50,6 +50,10 @@ void nw_strlist_clear(nw_strlist *l);
  * returned); on success *out (NUL-terminated, caller frees) and *len. */
 enum nw_err nw_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* Creates the directories of path (mode 0750) that do not exist yet: all
+ * of them, or with parents_only the ones above its last component. */
+enum nw_err nw_mkdirs(const char *path, bool parents_only);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void nw_hex(const unsigned char *p, size_t n, char *out);
 

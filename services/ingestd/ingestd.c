@@ -261,11 +261,8 @@ static void publish_durable(ingestd *d)
 	while (d->published < durable) {
 		uint64_t seq = d->published + 1;
 		int rc = send_record(d, d->publish, NULL, seq);
-		if (rc > 0) {
-			char s[24];
-			snprintf(s, sizeof(s), "%llu", (unsigned long long)seq);
-			nw_error("cannot read a record to publish", "seq", s);
-		}
+		if (rc > 0)
+			nw_error("cannot read a record to publish", "seq", NW_U64(seq));
 		if (rc != 0)
 			d->stats.publish_drops++;   /* subscribers see the gap and replay */
 		else
@@ -796,21 +793,6 @@ static void on_http(void *arg, const struct nw_http_request *req, struct nw_http
 
 /* ---- start, drain, stop ---- */
 
-/* ipc:// endpoints need their directory. */
-static void make_ipc_dir(const char *endpoint)
-{
-	if (strncmp(endpoint, "ipc://", 6) != 0)
-		return;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s", endpoint + 6);
-	for (char *p = path + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0750);
-			*p = '/';
-		}
-}
-
 static nw_zsock *bind_socket(ingestd *d, int type, const char *endpoint, nw_zsock_read_cb cb,
 			     char *msg, size_t msglen)
 {
@@ -832,7 +814,8 @@ static nw_zsock *bind_socket(ingestd *d, int type, const char *endpoint, nw_zsoc
 	}
 	int64_t maxmsg = (int64_t)d->max_bytes + 65536;
 	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	make_ipc_dir(endpoint);
+	if (strncmp(endpoint, "ipc://", 6) == 0)
+		nw_mkdirs(endpoint + 6, true);   /* a failure shows in zmq_bind below */
 	if (zmq_bind(s, endpoint) != 0) {
 		snprintf(msg, msglen, "cannot bind %s: %s", endpoint, zmq_strerror(errno));
 		zmq_close(s);
@@ -864,12 +847,8 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 	struct nw_journal_recovery rec;
 	if (nw_journal_open(&jo, &d->journal, &rec, msg, msglen) != NW_OK)
 		goto fail;
-	char first[24], last[24], cut[24];
-	snprintf(first, sizeof(first), "%llu", (unsigned long long)rec.first_seq);
-	snprintf(last, sizeof(last), "%llu", (unsigned long long)rec.last_seq);
-	snprintf(cut, sizeof(cut), "%llu", (unsigned long long)rec.truncated_bytes);
-	nw_info("journal opened", "dir", jo.dir, "first_seq", first, "last_seq", last,
-		"truncated_bytes", cut);
+	nw_info("journal opened", "dir", jo.dir, "first_seq", NW_U64(rec.first_seq),
+		"last_seq", NW_U64(rec.last_seq), "truncated_bytes", NW_U64(rec.truncated_bytes));
 	if (rec.truncated_bytes)
 		nw_warn("journal recovery cut unacknowledged data", "detail", rec.detail);
 	d->published = nw_journal_last_seq(d->journal);   /* all of it is on disk */
@@ -928,20 +907,12 @@ static void close_all(ingestd *d)
 	d->submit = d->publish = d->replay = NULL;
 	nw_http_close(d->http);
 	d->http = NULL;
-	char pub[24], arts[24], dups[24], rej[24], sent[24], drops[24], replayed[24];
-	snprintf(pub, sizeof(pub), "%llu", (unsigned long long)d->published);
-	snprintf(arts, sizeof(arts), "%llu", (unsigned long long)d->stats.articles);
-	snprintf(dups, sizeof(dups), "%llu", (unsigned long long)d->stats.duplicates);
-	snprintf(rej, sizeof(rej), "%llu", (unsigned long long)d->stats.rejected);
-	snprintf(sent, sizeof(sent), "%llu", (unsigned long long)d->stats.published);
-	snprintf(drops, sizeof(drops), "%llu", (unsigned long long)d->stats.publish_drops);
-	snprintf(replayed, sizeof(replayed), "%llu", (unsigned long long)d->stats.replayed);
-	char sdone[24], sfailed[24];
-	snprintf(sdone, sizeof(sdone), "%llu", (unsigned long long)d->stats.spool_done);
-	snprintf(sfailed, sizeof(sfailed), "%llu", (unsigned long long)d->stats.spool_failed);
-	nw_info("ingestd stopped", "last_published", pub, "articles", arts, "duplicates", dups,
-		"rejected", rej, "published", sent, "publish_drops", drops, "replayed", replayed,
-		"spool_done", sdone, "spool_failed", sfailed);
+	const struct counters *st = &d->stats;
+	nw_info("ingestd stopped", "last_published", NW_U64(d->published),
+		"articles", NW_U64(st->articles), "duplicates", NW_U64(st->duplicates),
+		"rejected", NW_U64(st->rejected), "published", NW_U64(st->published),
+		"publish_drops", NW_U64(st->publish_drops), "replayed", NW_U64(st->replayed),
+		"spool_done", NW_U64(st->spool_done), "spool_failed", NW_U64(st->spool_failed));
 	if (d->drain_done)
 		d->drain_done(d->drain_arg);
 }

@@ -23,6 +23,7 @@
 
 #define REPLAY_BATCH 1000
 #define REPLAY_TIMEOUT_MS 5000
+#define DRAIN_RUN 256   /* messages taken from a socket per poll */
 
 static int64_t clock_ms(void)
 {
@@ -297,13 +298,16 @@ static bool offer(nw_subscriber *s, const struct nw_subscriber_handler *h, zmq_m
 	return h->article(h->arg, env.seq, zmq_msg_data(art_frame), zmq_msg_size(art_frame));
 }
 
-/* Handles one live message. Returns false to stop. */
-static bool on_live(nw_subscriber *s, const struct nw_subscriber_handler *h)
+/* What handling one message came to. */
+enum step { STEP_NONE, STEP_DONE, STEP_STOP };
+
+/* Handles one live message, if one is waiting. */
+static enum step on_live(nw_subscriber *s, const struct nw_subscriber_handler *h)
 {
 	zmq_msg_t parts[3];
 	int n = recv_parts(s->sub, parts, 3, ZMQ_DONTWAIT);
 	if (n < 0)
-		return true;
+		return STEP_NONE;
 	s->last_heard = clock_ms();
 	bool keep = true, gap = false;
 	if (n == 2 && frame_is(&parts[0], "hb")) {
@@ -320,16 +324,16 @@ static bool on_live(nw_subscriber *s, const struct nw_subscriber_handler *h)
 	close_parts(parts, n);
 	if (gap && !s->catching_up)
 		request_replay(s);
-	return keep;
+	return keep ? STEP_DONE : STEP_STOP;
 }
 
-/* Handles one replay reply. Returns false to stop. */
-static bool on_replay(nw_subscriber *s, const struct nw_subscriber_handler *h)
+/* Handles one replay reply, if one is waiting. */
+static enum step on_replay(nw_subscriber *s, const struct nw_subscriber_handler *h)
 {
 	zmq_msg_t parts[3];
 	int n = recv_parts(s->replay, parts, 3, ZMQ_DONTWAIT);
 	if (n < 0)
-		return true;
+		return STEP_NONE;
 	s->last_heard = clock_ms();
 	bool keep = true, gap = false;
 	struct nw_range r;
@@ -354,7 +358,7 @@ static bool on_replay(nw_subscriber *s, const struct nw_subscriber_handler *h)
 		s->catching_up = false;
 		request_replay(s);
 	}
-	return keep;
+	return keep ? STEP_DONE : STEP_STOP;
 }
 
 static void reconnect(nw_subscriber *s)
@@ -396,9 +400,19 @@ enum nw_err nw_subscriber_run(nw_subscriber *s, const struct nw_subscriber_handl
 				continue;
 			return NW_EIO;
 		}
-		if ((items[1].revents & ZMQ_POLLIN) && !on_replay(s, h))
+		/* take what is queued (a bounded run, so neither socket starves
+		 * the other or the timeout check) before polling again */
+		enum step st = STEP_DONE;
+		for (int k = 0; k < DRAIN_RUN && (items[1].revents & ZMQ_POLLIN) &&
+				(st = on_replay(s, h)) == STEP_DONE; k++)
+			;
+		if (st == STEP_STOP)
 			return NW_OK;
-		if ((items[0].revents & ZMQ_POLLIN) && !on_live(s, h))
+		st = STEP_DONE;
+		for (int k = 0; k < DRAIN_RUN && (items[0].revents & ZMQ_POLLIN) &&
+				(st = on_live(s, h)) == STEP_DONE; k++)
+			;
+		if (st == STEP_STOP)
 			return NW_OK;
 		check_timeouts(s);
 	}
@@ -419,14 +433,14 @@ struct nw_uv_subscriber {
 static void uv_on_live(nw_zsock *zs, void *socket, void *arg)
 {
 	struct nw_uv_subscriber *u = arg;
-	if (!u->stopped && !on_live(u->s, &u->h))
+	if (!u->stopped && on_live(u->s, &u->h) == STEP_STOP)
 		nw_uv_subscriber_stop(u);
 }
 
 static void uv_on_replay(nw_zsock *zs, void *socket, void *arg)
 {
 	struct nw_uv_subscriber *u = arg;
-	if (!u->stopped && !on_replay(u->s, &u->h))
+	if (!u->stopped && on_replay(u->s, &u->h) == STEP_STOP)
 		nw_uv_subscriber_stop(u);
 }
 

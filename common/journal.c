@@ -730,6 +730,110 @@ out:
 	return err;
 }
 
+/* Where a run of records starting at seq lies: its segment (referenced),
+ * the offset of seq, the last seq of the run (<= upto, within the
+ * segment), and the end offset of that last record when the segment
+ * already holds a later one (else 0: the end is found from its header). */
+static struct segment *acquire_run(nw_journal *j, uint64_t seq, uint64_t upto, uint32_t *off,
+				   uint64_t *last, uint64_t *end)
+{
+	struct segment *s = acquire(j, seq, off);
+	if (!s)
+		return NULL;
+	pthread_mutex_lock(&j->lock);
+	uint64_t seg_last = s->first_seq + s->count - 1;
+	*last = upto < seg_last ? upto : seg_last;
+	*end = *last < seg_last ? s->offsets[*last + 1 - s->first_seq] : 0;
+	pthread_mutex_unlock(&j->lock);
+	return s;
+}
+
+#define SCAN_CHUNK (256u << 10)
+
+enum nw_err nw_journal_scan(nw_journal *j, uint64_t from, uint64_t upto, nw_journal_scan_fn fn,
+			    void *arg)
+{
+	nw_buf chunk = NW_BUF_INIT;
+	enum nw_err err = NW_OK;
+	uint64_t seq = from;
+	bool more = true;
+	while (more && seq <= upto) {
+		uint32_t off32;
+		uint64_t last, end;
+		struct segment *s = acquire_run(j, seq, upto, &off32, &last, &end);
+		if (!s) {
+			/* upto was appended, so a missing seq was deleted */
+			err = NW_ENOTFOUND;
+			break;
+		}
+		uint64_t off = off32;
+		bool damaged = false;
+		while (more && seq <= last && !damaged) {
+			/* read as much of the run as one chunk holds (at least one record) */
+			uint64_t want = end ? end - off : SCAN_CHUNK;
+			if (want > SCAN_CHUNK)
+				want = SCAN_CHUNK;
+			if (want < RECORD_HEADER)
+				want = RECORD_HEADER;
+			chunk.len = 0;
+			if ((err = nw_buf_reserve(&chunk, want)))
+				break;
+			ssize_t got = pread(s->fd, chunk.data, want, (off_t)off);
+			if (got < RECORD_HEADER) {
+				err = NW_EIO;
+				break;
+			}
+			const unsigned char *p = (const unsigned char *)chunk.data;
+			size_t have = (size_t)got, pos = 0;
+			while (more && seq <= last && have - pos >= RECORD_HEADER) {
+				const unsigned char *h = p + pos;
+				uint32_t len = get32(h);
+				if (len > NW_JOURNAL_MAX_RECORD || get64(h + 8) != seq) {
+					damaged = true;
+					break;
+				}
+				if (have - pos < RECORD_HEADER + (size_t)len) {
+					if (pos > 0)
+						break;   /* read again from this record */
+					/* a record bigger than a chunk: read it whole */
+					chunk.len = 0;
+					if ((err = nw_buf_reserve(&chunk, RECORD_HEADER + (size_t)len)))
+						break;
+					got = pread(s->fd, chunk.data, RECORD_HEADER + (size_t)len, (off_t)off);
+					if (got != (ssize_t)(RECORD_HEADER + len)) {
+						err = NW_EIO;
+						break;
+					}
+					p = (const unsigned char *)chunk.data;
+					h = p;
+					have = (size_t)got;
+				}
+				const unsigned char *payload = h + RECORD_HEADER;
+				if (record_crc(h, payload, len) != get32(h + 4)) {
+					damaged = true;
+					break;
+				}
+				more = fn(arg, seq, h + 16, payload, len, NW_OK);
+				pos += RECORD_HEADER + (size_t)len;
+				off += RECORD_HEADER + (uint64_t)len;
+				seq++;
+			}
+			if (err)
+				break;
+		}
+		release(j, s);
+		if (err)
+			break;
+		if (damaged) {
+			/* report it and go on from the next record's known offset */
+			more = fn(arg, seq, NULL, NULL, 0, NW_ESYNTAX);
+			seq++;
+		}
+	}
+	nw_buf_release(&chunk);
+	return err;
+}
+
 /* Removes the first segment: its ids leave the map, the file is unlinked,
  * and it is freed once no reader holds it. */
 static void delete_oldest(nw_journal *j)

@@ -85,6 +85,18 @@ enum nw_err nw_journal_sync(nw_journal *j);
 enum nw_err nw_journal_read(nw_journal *j, uint64_t seq, nw_buf *out,
 			    unsigned char id[NW_JOURNAL_ID_BYTES]);
 
+/* Reads records from..upto in order, a run of them with each pread, and
+ * calls fn for each: err NW_OK with its id and payload (valid during the
+ * call), or NW_ESYNTAX with NULLs for a record that fails its checksum
+ * (scanning goes on after it). Stops when fn returns false. Returns
+ * NW_ENOTFOUND when a record in the range is not (or no longer) in the
+ * journal, NW_EIO on a failed read, NW_OK otherwise.
+ * Safe from any thread while the journal is open. */
+typedef bool (*nw_journal_scan_fn)(void *arg, uint64_t seq, const unsigned char *id,
+				   const void *payload, size_t len, enum nw_err err);
+enum nw_err nw_journal_scan(nw_journal *j, uint64_t from, uint64_t upto, nw_journal_scan_fn fn,
+			    void *arg);
+
 /* Deletes whole old segments beyond the retention limits (never the one
  * being written). Returns how many were deleted. */
 size_t nw_journal_apply_retention(nw_journal *j, int64_t now_seconds);

@@ -27,6 +27,7 @@
 
 #define MAX_PENDING_ACKS 100000
 #define MAX_REPLAY_BATCH 1000
+#define MAX_REPLAY_QUEUE 256
 #define HEARTBEAT_MS 1000
 
 enum fsync_mode { FSYNC_ALWAYS, FSYNC_BATCH, FSYNC_OFF };
@@ -61,7 +62,7 @@ struct pending_ack {
 
 struct counters {
 	uint64_t requests, articles, duplicates, rejected, published, publish_drops;
-	uint64_t replay_requests, replayed, ack_failures;
+	uint64_t replay_requests, replayed, replay_refused, replay_errors, ack_failures;
 	uint64_t spool_done, spool_failed;
 	uint64_t rejected_by_code[5];   /* invalid, too_big, busy, unavailable, internal */
 	uint64_t fsyncs;
@@ -80,6 +81,7 @@ struct ingestd {
 	int publish_hwm;
 	struct pending_ack *acks;
 	size_t nacks, capacks;
+	uint64_t acks_min_seq;       /* lowest seq in acks; UINT64_MAX when none */
 	uint64_t published;          /* last seq published */
 	bool syncing;
 	uv_work_t work;
@@ -99,9 +101,14 @@ struct ingestd {
 	bool spool_event_on;
 	nw_http_server *http;
 	double sync_started;
+	struct replay_job *replay_queue, *replay_tail;   /* waiting, FIFO */
+	size_t replay_queued;
+	bool replay_busy;            /* a job is on the thread pool */
 };
 
 static void spool_reply(ingestd *d, struct spool_file *sf, const struct nw_submit_reply *r);
+struct replay_job;
+static void replay_job_free(struct replay_job *job);
 
 /* ---- helpers ---- */
 
@@ -227,20 +234,30 @@ static void reply_error(ingestd *d, const struct peer *to, uint64_t rid, uint32_
 static void flush_acks(ingestd *d)
 {
 	uint64_t durable = durable_seq(d);
+	if (d->acks_min_seq > durable)
+		return;   /* nothing pending can go yet: skip the scan */
 	size_t keep = 0;
+	uint64_t min = UINT64_MAX;
 	for (size_t i = 0; i < d->nacks; i++) {
-		if (d->acks[i].reply.seq <= durable)
+		uint64_t seq = d->acks[i].reply.seq;
+		if (seq <= durable) {
 			send_reply(d, &d->acks[i].to, &d->acks[i].reply);
-		else
-			d->acks[keep++] = d->acks[i];
+		} else {
+			if (keep != i)
+				d->acks[keep] = d->acks[i];
+			keep++;
+			if (seq < min)
+				min = seq;
+		}
 	}
 	d->nacks = keep;
+	d->acks_min_seq = min;
 }
 
-/* Reads record seq and sends [article][envelope][record], to a ROUTER
- * peer when `to` is set, else on the publish socket. Returns 0 when sent,
- * -1 when the send failed (errno), 1 when the record cannot be read. */
-static int send_record(ingestd *d, nw_zsock *zs, const struct peer *to, uint64_t seq)
+/* Reads record seq and publishes [article][envelope][record]. Returns 0
+ * when sent, -1 when the send failed (errno), 1 when the record cannot be
+ * read. */
+static int publish_record(ingestd *d, uint64_t seq)
 {
 	unsigned char id[NW_JOURNAL_ID_BYTES];
 	if (nw_journal_read(d->journal, seq, &d->scratch, id) != NW_OK)
@@ -252,7 +269,7 @@ static int send_record(ingestd *d, nw_zsock *zs, const struct peer *to, uint64_t
 	nw_envelope_encode(&env, &d->envelope);
 	const void *data[3] = { "article", d->envelope.data, d->scratch.data };
 	size_t len[3] = { 7, d->envelope.len, d->scratch.len };
-	return to ? send_to(zs, to, data, len, 3) : nw_zsock_send(zs, data, len, 3);
+	return nw_zsock_send(d->publish, data, len, 3);
 }
 
 static void publish_durable(ingestd *d)
@@ -260,7 +277,7 @@ static void publish_durable(ingestd *d)
 	uint64_t durable = durable_seq(d);
 	while (d->published < durable) {
 		uint64_t seq = d->published + 1;
-		int rc = send_record(d, d->publish, NULL, seq);
+		int rc = publish_record(d, seq);
 		if (rc > 0)
 			nw_error("cannot read a record to publish", "seq", NW_U64(seq));
 		if (rc != 0)
@@ -304,6 +321,7 @@ static void sync_done(uv_work_t *req, int status)
 		nw_error("fdatasync of the journal failed; stopping", "error", strerror(errno));
 		d->failed = true;
 		d->nacks = 0;
+		d->acks_min_seq = UINT64_MAX;
 		close_all(d);
 		return;
 	}
@@ -439,6 +457,8 @@ static void ingest_article(ingestd *d, const struct peer *from, uint64_t rid, ui
 	}
 	d->acks[d->nacks].to = *from;
 	d->acks[d->nacks++].reply = r;
+	if (r.seq < d->acks_min_seq)
+		d->acks_min_seq = r.seq;
 }
 
 /* Parses one input (raw, or an encoded article map) and journals what it
@@ -671,6 +691,135 @@ static void send_range(ingestd *d, const struct peer *to, const char *topic, uin
 	send_to(d->replay, to, data, len, 2);
 }
 
+/* A replay request being served: the worker thread reads its records
+ * from the journal (whole runs per read, checksums verified there), then
+ * the loop sends them. Jobs run one at a time, in arrival order; the queue
+ * behind them is bounded and a request beyond it is refused (the peer
+ * asks again after its timeout). */
+struct replay_rec {
+	uint64_t seq;
+	size_t off;        /* payload in job->data */
+	uint32_t len;
+	bool damaged;
+	char id[33];
+};
+
+struct replay_job {
+	uv_work_t work;
+	ingestd *d;
+	struct replay_job *next;
+	struct peer to;
+	uint64_t from, upto;   /* the records to send, inclusive */
+	uint64_t first, upto_last;   /* the journal's first and published seqs at request time */
+	nw_buf data;
+	struct replay_rec *recs;
+	size_t nrecs, cap;
+	enum nw_err err;
+};
+
+static bool replay_collect(void *arg, uint64_t seq, const unsigned char *id, const void *payload,
+			   size_t len, enum nw_err err)
+{
+	struct replay_job *job = arg;
+	if (job->nrecs == job->cap) {
+		size_t cap = job->cap ? 2 * job->cap : 64;
+		struct replay_rec *r = realloc(job->recs, cap * sizeof(*r));
+		if (!r) {
+			job->err = NW_ENOMEM;
+			return false;
+		}
+		job->recs = r;
+		job->cap = cap;
+	}
+	struct replay_rec *r = &job->recs[job->nrecs];
+	*r = (struct replay_rec){ .seq = seq, .off = job->data.len, .len = (uint32_t)len,
+				  .damaged = err != NW_OK };
+	if (!r->damaged) {
+		nw_hex(id, NW_JOURNAL_ID_BYTES, r->id);
+		if ((job->err = nw_buf_append(&job->data, payload, len)))
+			return false;
+	}
+	job->nrecs++;
+	return true;
+}
+
+static void replay_work(uv_work_t *w)
+{
+	struct replay_job *job = w->data;
+	if (job->from <= job->upto) {
+		enum nw_err err = nw_journal_scan(job->d->journal, job->from, job->upto,
+						  replay_collect, job);
+		if (err && !job->err)
+			job->err = err;
+	}
+}
+
+static void replay_job_free(struct replay_job *job)
+{
+	nw_buf_release(&job->data);
+	free(job->recs);
+	free(job);
+}
+
+static void replay_next(ingestd *d);
+
+static void replay_done(uv_work_t *w, int status)
+{
+	struct replay_job *job = w->data;
+	ingestd *d = job->d;
+	d->replay_busy = false;
+	if (d->replay) {
+		for (size_t i = 0; i < job->nrecs; i++) {
+			const struct replay_rec *r = &job->recs[i];
+			if (r->damaged) {
+				send_range(d, &job->to, "gap", r->seq, r->seq);
+				continue;
+			}
+			struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = r->seq, .ts = now_ms(),
+						   .has_id = true };
+			memcpy(env.id, r->id, sizeof(env.id));
+			d->envelope.len = 0;
+			nw_envelope_encode(&env, &d->envelope);
+			const void *data[3] = { "article", d->envelope.data, job->data.data + r->off };
+			size_t len[3] = { 7, d->envelope.len, r->len };
+			if (send_to(d->replay, &job->to, data, len, 3) != 0)
+				break;   /* peer gone or full: it asks again */
+			d->stats.replayed++;
+		}
+		/* NW_ENOTFOUND: retention deleted records while they were read;
+		 * the peer's next request is answered with the gap */
+		if (job->err && job->err != NW_ENOTFOUND) {
+			d->stats.replay_errors++;
+			nw_error("cannot read the journal for replay", "from", NW_U64(job->from),
+				 "error", nw_strerror(job->err));
+		}
+		send_range(d, &job->to, "end", job->first, job->upto_last);
+	}
+	replay_job_free(job);
+	replay_next(d);
+}
+
+static void replay_next(ingestd *d)
+{
+	struct replay_job *job = d->replay_queue;
+	if (d->replay_busy || !job)
+		return;
+	if (!d->replay) {   /* closing: nothing more is served */
+		d->replay_queue = job->next;
+		d->replay_queued--;
+		replay_job_free(job);
+		replay_next(d);
+		return;
+	}
+	d->replay_queue = job->next;
+	if (!d->replay_queue)
+		d->replay_tail = NULL;
+	d->replay_queued--;
+	d->replay_busy = true;
+	job->work.data = job;
+	uv_queue_work(d->loop, &job->work, replay_work, replay_done);
+}
+
 static void on_replay(nw_zsock *zs, void *socket, void *arg)
 {
 	ingestd *d = arg;
@@ -684,9 +833,10 @@ static void on_replay(nw_zsock *zs, void *socket, void *arg)
 	d->stats.replay_requests++;
 	uint64_t first = nw_journal_first_seq(d->journal);
 	uint64_t last = d->published;
-	if (nw_replay_req_decode(body.data, body.len, &req) != NW_OK) {
+	enum nw_err err = nw_replay_req_decode(body.data, body.len, &req);
+	nw_buf_release(&body);
+	if (err != NW_OK) {
 		send_range(d, &from, "error", 0, last);
-		nw_buf_release(&body);
 		return;
 	}
 	uint64_t seq = req.from ? req.from : 1;
@@ -698,18 +848,28 @@ static void on_replay(nw_zsock *zs, void *socket, void *arg)
 		seq = last + 1;
 	}
 	uint64_t max = req.max == 0 || req.max > MAX_REPLAY_BATCH ? MAX_REPLAY_BATCH : req.max;
-	for (uint64_t n = 0; seq <= last && n < max; seq++, n++) {
-		int rc = send_record(d, d->replay, &from, seq);
-		if (rc > 0) {
-			send_range(d, &from, "gap", seq, seq);   /* damaged record */
-			continue;
-		}
-		if (rc < 0)
-			break;   /* peer gone or full: it asks again */
-		d->stats.replayed++;
+	if (seq > last) {   /* nothing to read: answer at once */
+		send_range(d, &from, "end", first, last);
+		return;
 	}
-	send_range(d, &from, "end", first, last);
-	nw_buf_release(&body);
+	struct replay_job *job = NULL;
+	if (d->replay_queued >= MAX_REPLAY_QUEUE || !(job = calloc(1, sizeof(*job)))) {
+		d->stats.replay_refused++;
+		return;
+	}
+	job->d = d;
+	job->to = from;
+	job->from = seq;
+	job->upto = last - seq + 1 > max ? seq + max - 1 : last;
+	job->upto_last = last;
+	job->first = first;
+	if (d->replay_tail)
+		d->replay_tail->next = job;
+	else
+		d->replay_queue = job;
+	d->replay_tail = job;
+	d->replay_queued++;
+	replay_next(d);
 }
 
 /* ---- publish socket: subscriptions, heartbeats ---- */
@@ -757,6 +917,9 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	metric(b, "newswire_subscribers", "gauge", "Subscriptions on the publish socket.", d->subscribers);
 	metric(b, "newswire_replay_requests_total", "counter", "Replay requests served.", (double)st->replay_requests);
 	metric(b, "newswire_replayed_total", "counter", "Records sent by replay.", (double)st->replayed);
+	metric(b, "newswire_replay_refused_total", "counter", "Replay requests refused because the replay queue was full.", (double)st->replay_refused);
+	metric(b, "newswire_replay_errors_total", "counter", "Replay requests cut short by a journal read error.", (double)st->replay_errors);
+	metric(b, "newswire_replay_queue", "gauge", "Replay requests waiting for the reader.", (double)d->replay_queued);
 	metric(b, "newswire_ack_failures_total", "counter", "Acks that could not be delivered (producer gone).", (double)st->ack_failures);
 	metric(b, "newswire_pending_acks", "gauge", "Acks waiting for their record to be durable.", (double)d->nacks);
 	nw_buf_printf(b, "# HELP newswire_spool_files_total Spool files handled, by result.\n"
@@ -837,6 +1000,7 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 		return NULL;
 	}
 	d->loop = loop;
+	d->acks_min_seq = UINT64_MAX;
 	const char *fsync = nw_config_str(cfg, "ingestd", "fsync");
 	d->fsync = strcmp(fsync, "always") == 0 ? FSYNC_ALWAYS :
 		   strcmp(fsync, "off") == 0 ? FSYNC_OFF : FSYNC_BATCH;
@@ -951,6 +1115,16 @@ void ingestd_destroy(ingestd **dp)
 	ingestd *d = *dp;
 	if (!d)
 		return;
+	while (d->replay_queue) {
+		struct replay_job *job = d->replay_queue;
+		d->replay_queue = job->next;
+		replay_job_free(job);
+	}
+	if (d->replay_busy || d->syncing) {
+		/* the loop was stopped with work on the thread pool (the drain
+		 * deadline passed): the process is exiting, leave what it uses */
+		return;
+	}
 	nw_journal_close(&d->journal);
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);

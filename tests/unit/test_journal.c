@@ -136,6 +136,108 @@ static size_t count_segments(const char *dir)
 	return n;
 }
 
+struct scan_seen {
+	uint64_t next;       /* seq expected next */
+	uint64_t bad;        /* seq reported damaged, 0 none */
+	uint64_t stop_at;    /* return false after this seq, 0 never */
+	size_t big_len;      /* length of the record larger than a chunk */
+};
+
+static bool scan_check(void *arg, uint64_t seq, const unsigned char *id, const void *payload,
+		       size_t len, enum nw_err err)
+{
+	struct scan_seen *w = arg;
+	assert_int_equal(seq, w->next);
+	w->next++;
+	if (err) {
+		assert_int_equal(err, NW_ESYNTAX);
+		assert_null(payload);
+		w->bad = seq;
+	} else if (len == w->big_len) {
+		assert_int_equal(((const char *)payload)[len - 1], 'z');
+	} else {
+		char want[400];
+		unsigned char want_id[16];
+		assert_int_equal(len, make_payload(want, seq));
+		assert_memory_equal(payload, want, len);
+		make_id(want_id, seq);
+		assert_memory_equal(id, want_id, 16);
+	}
+	return seq != w->stop_at;
+}
+
+/* Flips one byte inside the payload of record n (found by its id, which
+ * the record header holds just before the payload). */
+static void corrupt_payload(const char *dir, uint64_t n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool done = false;
+	while (!done && (e = readdir(d))) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		char *data = NULL;
+		size_t len = 0;
+		if (e->d_name[0] == '.' || nw_read_file(path, 1 << 24, &data, &len) != NW_OK)
+			continue;
+		unsigned char id[16];
+		make_id(id, n);
+		char *at = memmem(data, len, id, sizeof(id));
+		if (at) {
+			int fd = open(path, O_WRONLY);
+			char c = 'X';
+			assert_int_equal(pwrite(fd, &c, 1, at - data + 16 + 3), 1);
+			close(fd);
+			done = true;
+		}
+		free(data);
+	}
+	closedir(d);
+	assert_true(done);
+}
+
+static void scan_runs(void **state)
+{
+	struct fixture *f = *state;
+	nw_journal *j = open_journal(f->dir, 8192, NULL);
+	append_n(j, 1, 200);
+	/* one record larger than a read chunk, then more small ones */
+	size_t big = 300 << 10;
+	char *payload = malloc(big);
+	memset(payload, 'q', big);
+	payload[big - 1] = 'z';
+	unsigned char id[16];
+	uint64_t seq;
+	make_id(id, 201);
+	assert_int_equal(nw_journal_append(j, id, payload, big, &seq), NW_OK);
+	free(payload);
+	append_n(j, 202, 99);
+	assert_true(count_segments(f->dir) > 5);
+
+	struct scan_seen w = { .next = 1, .big_len = big };
+	assert_int_equal(nw_journal_scan(j, 1, 300, scan_check, &w), NW_OK);
+	assert_int_equal(w.next, 301);
+	assert_int_equal(w.bad, 0);
+
+	/* a sub-range, and a stop asked by the callback */
+	w = (struct scan_seen){ .next = 57, .stop_at = 150, .big_len = big };
+	assert_int_equal(nw_journal_scan(j, 57, 300, scan_check, &w), NW_OK);
+	assert_int_equal(w.next, 151);
+
+	/* a damaged record is reported and the scan goes on past it */
+	corrupt_payload(f->dir, 123);
+	w = (struct scan_seen){ .next = 100, .big_len = big };
+	assert_int_equal(nw_journal_scan(j, 100, 250, scan_check, &w), NW_OK);
+	assert_int_equal(w.bad, 123);
+	assert_int_equal(w.next, 251);
+
+	/* records that are not there */
+	w = (struct scan_seen){ .next = 301 };
+	assert_int_equal(nw_journal_scan(j, 301, 310, scan_check, &w), NW_ENOTFOUND);
+	assert_int_equal(w.next, 301);
+	nw_journal_close(&j);
+}
+
 static void segments_roll(void **state)
 {
 	struct fixture *f = *state;
@@ -356,6 +458,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(segments_roll, setup, teardown),
 		cmocka_unit_test_setup_teardown(torn_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(checksum_failure_in_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(scan_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(retention_by_size_and_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(gap_drops_later_segments, setup, teardown),

@@ -367,3 +367,8 @@ bool nw_article_equal(const nw_article *x, const nw_article *y)
 	       list_eq(&x->tags, &y->tags) && x->word_count == y->word_count &&
 	       x->simhash == y->simhash;
 }
+
+char *nw_article_json(const nw_article *a, bool pretty)
+{
+	return nw_article_to_json_text(a, pretty);
+}

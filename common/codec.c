@@ -660,3 +660,8 @@ enum nw_err nw_range_decode(const void *buf, size_t len, struct nw_range *out)
 {
 	return decode_two(buf, len, "from", &out->from, "to", &out->to);
 }
+
+enum nw_err nw_article_unpack(const void *data, size_t len, nw_article **out)
+{
+	return nw_article_decode(data, len, NULL, out);
+}

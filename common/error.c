@@ -24,6 +24,7 @@ const char *nw_strerror(enum nw_err err)
 	case NW_ESTATE:     return "invalid state";
 	case NW_ETIMEOUT:   return "timed out";
 	case NW_EREJECTED:  return "rejected by the server";
+	case NW_ECHECKPOINT: return "checkpoint not loaded or saved";
 	}
 	return "unknown error";
 }

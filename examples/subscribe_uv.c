@@ -1,25 +1,26 @@
 /* An application with its own libuv loop that follows the article feed
- * through libnewswire's libuv adapter: it prints "seq title" per article
- * and exits after COUNT of them (or runs until Ctrl-C).
- *   subscribe-uv PUBLISH_ENDPOINT REPLAY_ENDPOINT FROM_SEQ [COUNT] */
+ * through libnewswire's libuv adapter (it uses only the public headers and
+ * links the shared library): it prints "seq title" per article and exits
+ * after COUNT of them (or runs until Ctrl-C). With CHECKPOINT_FILE it
+ * resumes after the seq saved there and keeps it up to date.
+ *   subscribe-uv PUBLISH_ENDPOINT REPLAY_ENDPOINT FROM_SEQ [COUNT [CHECKPOINT_FILE]] */
+#include <newswire/article.h>
 #include <newswire/uv.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include "common/article.h"
-#include "common/codec.h"
 
 struct app {
 	nw_uv_subscriber *sub;
 	uv_signal_t sigint;
 	long count, seen;
+	bool failed;
 };
 
 static bool on_article(void *arg, uint64_t seq, const void *data, size_t len)
 {
 	struct app *a = arg;
 	nw_article *art = NULL;
-	if (nw_article_decode(data, len, NULL, &art) == NW_OK)
+	if (nw_article_unpack(data, len, &art) == NW_OK)
 		printf("%llu %s\n", (unsigned long long)seq, art->title);
 	nw_article_destroy(&art);
 	fflush(stdout);
@@ -36,6 +37,17 @@ static void on_lost(void *arg, uint64_t from, uint64_t to)
 		(unsigned long long)from, (unsigned long long)to);
 }
 
+static void on_stopped(void *arg, enum nw_err why)
+{
+	struct app *a = arg;
+	if (why != NW_OK) {
+		fprintf(stderr, "subscribe-uv: delivery stopped: %s\n", nw_strerror(why));
+		a->failed = true;
+		if (!uv_is_closing((uv_handle_t *)&a->sigint))
+			uv_close((uv_handle_t *)&a->sigint, NULL);
+	}
+}
+
 static void on_sigint(uv_signal_t *h, int signum)
 {
 	struct app *a = h->data;
@@ -46,14 +58,19 @@ static void on_sigint(uv_signal_t *h, int signum)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: subscribe-uv PUBLISH REPLAY FROM_SEQ [COUNT]\n");
+		fprintf(stderr, "usage: subscribe-uv PUBLISH REPLAY FROM_SEQ [COUNT [CHECKPOINT_FILE]]\n");
 		return 2;
 	}
 	uv_loop_t *loop = uv_default_loop();
 	struct app a = { .count = argc > 4 ? atol(argv[4]) : 0 };
 	struct nw_subscriber_opts o = { .publish = argv[1], .replay = argv[2],
 					.from = strtoull(argv[3], NULL, 10) };
-	struct nw_subscriber_handler h = { on_article, on_lost, &a };
+	struct nw_checkpoint cp = { nw_checkpoint_file_load, nw_checkpoint_file_save,
+				    argc > 5 ? argv[5] : NULL, 0 };
+	if (cp.arg)
+		o.checkpoint = &cp;
+	struct nw_subscriber_handler h = { .article = on_article, .lost = on_lost,
+					   .stopped = on_stopped, .arg = &a };
 	char msg[256];
 	if (!(a.sub = nw_uv_subscriber_start(loop, &o, &h, msg, sizeof(msg)))) {
 		fprintf(stderr, "subscribe-uv: %s\n", msg);
@@ -64,5 +81,5 @@ int main(int argc, char **argv)
 	uv_signal_start(&a.sigint, on_sigint, SIGINT);
 	uv_run(loop, UV_RUN_DEFAULT);
 	uv_loop_close(loop);
-	return 0;
+	return a.failed ? 1 : 0;
 }

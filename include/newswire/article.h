@@ -3,6 +3,7 @@
 #ifndef NEWSWIRE_ARTICLE_H
 #define NEWSWIRE_ARTICLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <newswire/error.h>
@@ -60,6 +61,15 @@ typedef struct nw_article {
 nw_article *nw_article_new(void);
 /* Frees the article and everything it owns; sets *ap to NULL. NULL-safe. */
 void nw_article_destroy(nw_article **ap);
+
+/* Decodes an article as subscribers receive it (its msgpack map). On
+ * success *out is a new article the caller destroys; on error (a typed
+ * one: NW_ETRUNCATED, NW_ETYPE, NW_ELIMIT, ...) nothing is allocated. */
+enum nw_err nw_article_unpack(const void *data, size_t len, nw_article **out);
+
+/* The article as JSON with the contract's field names: one compact line,
+ * or indented text with pretty. The caller frees it; NULL on ENOMEM. */
+char *nw_article_json(const nw_article *a, bool pretty);
 
 /* "text", "json", "rss", "atom", "rdf", "http". */
 const char *nw_format_name(enum nw_format f);

@@ -49,28 +49,60 @@ enum nw_err nw_producer_submit(nw_producer *p, const char *format, const char *s
 
 typedef struct nw_subscriber nw_subscriber;
 
+/* Where a subscriber keeps its place. With one, the subscriber starts
+ * after the seq load() finds (opts.from applies only when none is saved)
+ * and calls save() with the last seq delivered: after each run of
+ * articles (when no more are waiting), after `every` articles at most,
+ * and when it stops. A program that commits its own work in save() (one
+ * transaction for its effects and the seq) gets each article exactly
+ * once across crashes; otherwise a crash repeats at most the articles
+ * since the last save. */
+struct nw_checkpoint {
+	/* NW_OK with *seq set; NW_ENOTFOUND when nothing is saved yet; any
+	 * other error stops the subscriber from starting. */
+	enum nw_err (*load)(void *arg, uint64_t *seq);
+	/* Everything up to seq is handled. Return false if it could not be
+	 * kept: delivery then stops with NW_ECHECKPOINT. */
+	bool (*save)(void *arg, uint64_t seq);
+	void *arg;
+	unsigned every;             /* 0 = 1000 */
+};
+
+/* A checkpoint kept in a file: arg is its path. save() writes a temporary
+ * file beside it, fsyncs it and renames it over the old one. */
+enum nw_err nw_checkpoint_file_load(void *path, uint64_t *seq);
+bool nw_checkpoint_file_save(void *path, uint64_t seq);
+
 struct nw_subscriber_opts {
 	const char *publish;        /* ingestd's publish endpoint */
 	const char *replay;         /* ingestd's replay endpoint */
 	uint64_t from;              /* first seq wanted (a saved checkpoint + 1); 0 = new only */
 	int heartbeat_timeout_ms;   /* silence before reconnecting; 0 = 3000 */
+	const struct nw_checkpoint *checkpoint;   /* NULL = none (copied) */
 };
 
 struct nw_subscriber_handler {
 	/* Each article once, in seq order: article is its msgpack map (valid
-	 * during the call). Return false to stop. */
+	 * during the call). Return false to stop after this article (it
+	 * counts as delivered). */
 	bool (*article)(void *arg, uint64_t seq, const void *article, size_t len);
 	/* Records from..to are gone for good (retention deleted them before
 	 * they were read). May be NULL. */
 	void (*lost)(void *arg, uint64_t from, uint64_t to);
 	void *arg;
+	/* The libuv adapter only (may be NULL): called once when delivery
+	 * stops by itself, with NW_OK after article() returned false or
+	 * NW_ECHECKPOINT after a failed save. Not called for
+	 * nw_uv_subscriber_stop(). */
+	void (*stopped)(void *arg, enum nw_err why);
 };
 
 nw_subscriber *nw_subscriber_new(const struct nw_subscriber_opts *o, char *msg, size_t msglen);
 void nw_subscriber_destroy(nw_subscriber **s);
 
 /* Runs until the handler returns false, *stop becomes true (checked at
- * least every 100 ms; may be NULL), or an error. */
+ * least every 100 ms; may be NULL), or an error (NW_ECHECKPOINT: a save
+ * failed). */
 enum nw_err nw_subscriber_run(nw_subscriber *s, const struct nw_subscriber_handler *h,
 			      volatile bool *stop);
 

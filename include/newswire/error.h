@@ -27,6 +27,7 @@ enum nw_err {
 	NW_ESTATE,       /* operation not valid in this state */
 	NW_ETIMEOUT,     /* no answer in time */
 	NW_EREJECTED,    /* the server refused the request (see its reason) */
+	NW_ECHECKPOINT,  /* a subscriber checkpoint could not be loaded or saved */
 };
 
 /* Static, human-readable text for an error code; never NULL. */

@@ -1,5 +1,5 @@
-/* libnewswire on the caller's libuv loop: a subscriber whose sockets and
- * timers live on a loop the application owns and runs. The library never
+/* libnewswire on the caller's libuv loop: a subscriber and a producer
+ * whose sockets and timers live on a loop the application owns and runs. The library never
  * runs or stops that loop; every callback comes from it. */
 #ifndef NEWSWIRE_UV_H
 #define NEWSWIRE_UV_H
@@ -28,6 +28,35 @@ uint64_t nw_uv_subscriber_next_seq(const nw_uv_subscriber *u);
 /* Stops delivery at once and releases everything once the loop has closed
  * the handles (the loop must run for that). Safe inside the handler. */
 void nw_uv_subscriber_stop(nw_uv_subscriber *u);
+
+/* ---- the asynchronous producer ---- */
+
+typedef struct nw_uv_producer nw_uv_producer;
+
+/* A producer whose socket lives on loop. NULL with msg filled on failure. */
+nw_uv_producer *nw_uv_producer_new(uv_loop_t *loop, const char *endpoint, char *msg,
+				   size_t msglen);
+
+/* Sends raw input (format NULL = detect) and returns at once. From the
+ * loop, on_result is then called for each article's reply (the ack, sent
+ * once the article is durable, or a rejection) and on_done once at the
+ * end: NW_OK when every reply arrived, NW_ETIMEOUT when some did not
+ * within timeout_ms (submitting again is safe: duplicates are recognised
+ * by content), NW_ESTATE when the producer was closed first. Returns
+ * NW_OK, or an error with no callback to come (NW_EFORMAT, NW_ELIMIT
+ * with 100,000 submissions in flight, NW_ENOMEM). The data is copied. */
+enum nw_err nw_uv_producer_submit(nw_uv_producer *p, const char *format, const char *source,
+				  const void *data, size_t len, int timeout_ms,
+				  void (*on_result)(void *arg, const struct nw_submit_result *r),
+				  void (*on_done)(void *arg, enum nw_err err), void *arg);
+
+/* Submissions waiting for their replies. */
+size_t nw_uv_producer_pending(const nw_uv_producer *p);
+
+/* Ends every pending submission (on_done with NW_ESTATE), closes the
+ * socket and frees the producer once the loop has released its handles.
+ * Safe inside the producer's callbacks. */
+void nw_uv_producer_close(nw_uv_producer *p);
 
 #ifdef __cplusplus
 }

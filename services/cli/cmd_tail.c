@@ -1,6 +1,7 @@
 /* newswire tail: subscribe and print new articles as JSON lines, each once
  * and in seq order; --from SEQ replays from there first. */
 #include <newswire/client.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,30 +17,20 @@ struct tail_run {
 	const char *checkpoint;   /* file holding the last seq printed */
 };
 
-/* The seq saved in a checkpoint file, or 0 if there is none. */
-static uint64_t load_checkpoint(const char *path)
+/* The tail's checkpoint is saved after every article printed, unless
+ * the output failed (the article then was not printed). */
+static bool save_printed(void *arg, uint64_t seq)
 {
-	FILE *f = fopen(path, "r");
-	unsigned long long seq = 0;
-	if (f) {
-		if (fscanf(f, "%llu", &seq) != 1)
-			seq = 0;
-		fclose(f);
-	}
-	return seq;
+	struct tail_run *t = arg;
+	if (t->write_failed)
+		return false;
+	return nw_checkpoint_file_save((void *)t->checkpoint, seq);
 }
 
-/* Replaces the checkpoint atomically (write a temporary file, rename). */
-static bool save_checkpoint(const char *path, uint64_t seq)
+static enum nw_err load_printed(void *arg, uint64_t *seq)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return false;
-	bool ok = fprintf(f, "%llu\n", (unsigned long long)seq) > 0;
-	ok = fclose(f) == 0 && ok;
-	return ok && rename(tmp, path) == 0;
+	struct tail_run *t = arg;
+	return nw_checkpoint_file_load((void *)t->checkpoint, seq);
 }
 
 static volatile bool stop_requested;
@@ -65,11 +56,8 @@ static bool print_article(void *arg, uint64_t seq, const void *data, size_t len)
 	if (!json || puts(json) == EOF || fflush(stdout) == EOF)
 		t->write_failed = true;
 	free(json);
-	/* printed, then saved: a crash in between prints this one again */
-	if (!t->write_failed && t->checkpoint && !save_checkpoint(t->checkpoint, seq)) {
-		fprintf(stderr, "newswire tail: cannot save the checkpoint %s\n", t->checkpoint);
-		t->write_failed = true;
-	}
+	/* printed, then saved (by the library, after this returns): a crash
+	 * in between prints this one again */
 	t->printed++;
 	return !t->write_failed && (t->count == 0 || t->printed < t->count);
 }
@@ -116,10 +104,10 @@ int cmd_tail(struct cli *c)
 			return cli_usage_error(c, "unknown argument %s", arg);
 		}
 	}
-	uint64_t saved = t.checkpoint ? load_checkpoint(t.checkpoint) : 0;
-	if (saved)
-		o.from = saved + 1;
-	char msg[256];
+	struct nw_checkpoint cp = { load_printed, save_printed, &t, 1 };
+	if (t.checkpoint)
+		o.checkpoint = &cp;
+	char msg[512];
 	nw_subscriber *s = nw_subscriber_new(&o, msg, sizeof(msg));
 	if (!s) {
 		fprintf(stderr, "newswire tail: %s\n", msg);
@@ -127,11 +115,20 @@ int cmd_tail(struct cli *c)
 	}
 	signal(SIGINT, on_stop_signal);
 	signal(SIGTERM, on_stop_signal);
-	struct nw_subscriber_handler h = { print_article, print_lost, &t };
+	struct nw_subscriber_handler h = { .article = print_article, .lost = print_lost, .arg = &t };
 	enum nw_err err = nw_subscriber_run(s, &h, &stop_requested);
 	nw_subscriber_destroy(&s);
-	if (err || t.write_failed) {
-		fprintf(stderr, "newswire tail: %s\n", t.write_failed ? "cannot write output" : nw_strerror(err));
+	if (t.write_failed) {
+		fprintf(stderr, "newswire tail: cannot write output\n");
+		return EXIT_FAIL;
+	}
+	if (err == NW_ECHECKPOINT) {
+		fprintf(stderr, "newswire tail: cannot save the checkpoint %s: %s\n", t.checkpoint,
+			strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (err) {
+		fprintf(stderr, "newswire tail: %s\n", nw_strerror(err));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

@@ -203,7 +203,7 @@ static pid_t start_subscriber(const char *run, uint64_t from, int count, bool la
 	struct nw_subscriber_opts o = { .publish = pub, .replay = rep, .from = from };
 	nw_subscriber *s = nw_subscriber_new(&o, msg, sizeof(msg));
 	struct sub_state st = { .want = count, .lat = latency ? calloc((size_t)count, sizeof(double)) : NULL };
-	struct nw_subscriber_handler h = { on_article, NULL, &st };
+	struct nw_subscriber_handler h = { .article = on_article, .arg = &st };
 	nw_subscriber_run(s, &h, NULL);
 	struct sub_result r = { .end = now(), .received = st.got };
 	if (st.lat) {

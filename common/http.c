@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct nw_http_server {
 	uv_tcp_t listener;
@@ -24,13 +25,9 @@ struct nw_http_server {
 struct conn {
 	uv_tcp_t tcp;
 	uv_timer_t idle;
-	llhttp_t parser;
-	llhttp_settings_t settings;
+	struct nw_http_parser parser;
 	nw_http_server *server;
 	struct conn *next, **prev;
-	nw_buf url, body;
-	size_t header_bytes;
-	int reject;            /* status to answer instead of the handler's */
 	bool closing;
 	int handles;
 };
@@ -46,8 +43,7 @@ static void conn_closed(uv_handle_t *h)
 	struct conn *c = h->data;
 	if (--c->handles > 0)
 		return;
-	nw_buf_release(&c->url);
-	nw_buf_release(&c->body);
+	nw_http_parser_release(&c->parser);
 	free(c);
 }
 
@@ -125,59 +121,162 @@ static void respond_error(struct conn *c, int status, const char *text)
 	nw_buf_release(&res.body);
 }
 
-static int on_url(llhttp_t *p, const char *at, size_t len)
-{
-	struct conn *c = p->data;
-	c->header_bytes += len;
-	if (c->header_bytes > NW_HTTP_MAX_HEADER_BYTES) {
-		c->reject = 431;
-		return -1;
-	}
-	return nw_buf_append(&c->url, at, len) == NW_OK ? 0 : -1;
-}
+/* ---- the parser ---- */
 
-static int on_header_data(llhttp_t *p, const char *at, size_t len)
+static int count_header_bytes(struct nw_http_parser *hp, size_t len)
 {
-	struct conn *c = p->data;
-	(void)at;
-	c->header_bytes += len;
-	if (c->header_bytes > NW_HTTP_MAX_HEADER_BYTES) {
-		c->reject = 431;
+	hp->header_bytes += len;
+	if (hp->header_bytes > NW_HTTP_MAX_HEADER_BYTES) {
+		hp->reject = 431;
 		return -1;
 	}
 	return 0;
 }
 
-static int on_body(llhttp_t *p, const char *at, size_t len)
+static int on_url(llhttp_t *p, const char *at, size_t len)
 {
-	struct conn *c = p->data;
-	if (c->body.len + len > c->server->max_body) {
-		c->reject = 413;
+	struct nw_http_parser *hp = p->data;
+	if (count_header_bytes(hp, len))
+		return -1;
+	return nw_buf_append(&hp->url, at, len) == NW_OK ? 0 : -1;
+}
+
+/* Headers collect in fields as "name\0value\0" pairs. */
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+	struct nw_http_parser *hp = p->data;
+	if (count_header_bytes(hp, len))
+		return -1;
+	return nw_buf_append(&hp->fields, at, len) == NW_OK ? 0 : -1;
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+	struct nw_http_parser *hp = p->data;
+	if (hp->nheaders == NW_HTTP_MAX_HEADERS) {
+		hp->reject = 431;
 		return -1;
 	}
-	return nw_buf_append(&c->body, at, len) == NW_OK ? 0 : -1;
+	return nw_buf_putc(&hp->fields, '\0') == NW_OK ? 0 : -1;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+	struct nw_http_parser *hp = p->data;
+	if (count_header_bytes(hp, len))
+		return -1;
+	return nw_buf_append(&hp->fields, at, len) == NW_OK ? 0 : -1;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+	struct nw_http_parser *hp = p->data;
+	hp->nheaders++;
+	return nw_buf_putc(&hp->fields, '\0') == NW_OK ? 0 : -1;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+	struct nw_http_parser *hp = p->data;
+	if (hp->body.len + len > hp->max_body) {
+		hp->reject = 413;
+		return -1;
+	}
+	return nw_buf_append(&hp->body, at, len) == NW_OK ? 0 : -1;
 }
 
 static int on_message_complete(llhttp_t *p)
 {
-	struct conn *c = p->data;
-	nw_buf_putc(&c->url, '\0');   /* url may be empty before this */
-	char *path = c->url.data ? c->url.data : (char *)"/";
+	struct nw_http_parser *hp = p->data;
+	struct nw_http_header headers[NW_HTTP_MAX_HEADERS];
+	size_t n = 0;
+	const char *at = hp->fields.data ? hp->fields.data : "";
+	const char *end = at + hp->fields.len;
+	while (n < hp->nheaders && at < end) {
+		headers[n].name = at;
+		at += strlen(at) + 1;
+		if (at >= end)
+			break;
+		headers[n].value = at;
+		at += strlen(at) + 1;
+		n++;
+	}
+	if (nw_buf_putc(&hp->url, '\0') != NW_OK)   /* url may be empty before this */
+		return -1;
+	char *path = hp->url.data;
 	char *q = strchr(path, '?');
 	if (q)
 		*q++ = '\0';
 	struct nw_http_request req = {
 		.method = llhttp_method_name((llhttp_method_t)llhttp_get_method(p)),
 		.path = path, .query = q ? q : "",
-		.body = c->body.data ? c->body.data : "", .body_len = c->body.len,
+		.body = hp->body.data ? hp->body.data : "", .body_len = hp->body.len,
+		.headers = headers, .nheaders = n,
 	};
+	hp->on_request(hp->arg, &req, llhttp_should_keep_alive(p));
+	hp->url.len = hp->body.len = hp->fields.len = 0;
+	hp->header_bytes = hp->nheaders = 0;
+	return hp->paused ? HPE_PAUSED : 0;
+}
+
+void nw_http_parser_init(struct nw_http_parser *hp, size_t max_body, nw_http_request_cb cb,
+			 void *arg)
+{
+	memset(hp, 0, sizeof(*hp));
+	hp->max_body = max_body;
+	hp->on_request = cb;
+	hp->arg = arg;
+	llhttp_settings_init(&hp->settings);
+	hp->settings.on_url = on_url;
+	hp->settings.on_header_field = on_header_field;
+	hp->settings.on_header_value = on_header_value;
+	hp->settings.on_header_field_complete = on_header_field_complete;
+	hp->settings.on_header_value_complete = on_header_value_complete;
+	hp->settings.on_body = on_body;
+	hp->settings.on_message_complete = on_message_complete;
+	llhttp_init(&hp->llhttp, HTTP_REQUEST, &hp->settings);
+	hp->llhttp.data = hp;
+}
+
+void nw_http_parser_release(struct nw_http_parser *hp)
+{
+	nw_buf_release(&hp->url);
+	nw_buf_release(&hp->body);
+	nw_buf_release(&hp->fields);
+}
+
+int nw_http_parser_feed(struct nw_http_parser *hp, const char *data, size_t len,
+			const char **reason)
+{
+	llhttp_errno_t err = llhttp_execute(&hp->llhttp, data, len);
+	if (err == HPE_OK || err == HPE_PAUSED)
+		return 0;
+	switch (hp->reject) {
+	case 413: *reason = "request body too large"; return 413;
+	case 431: *reason = "request headers too large"; return 431;
+	default:  *reason = llhttp_get_error_reason(&hp->llhttp); return 400;
+	}
+}
+
+const char *nw_http_header(const struct nw_http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (strcasecmp(req->headers[i].name, name) == 0)
+			return req->headers[i].value;
+	return NULL;
+}
+
+/* ---- connections ---- */
+
+static void conn_request(void *arg, const struct nw_http_request *req, bool keep_alive)
+{
+	struct conn *c = arg;
 	struct nw_http_response res = { .status = 200 };
-	c->server->handler(c->server->arg, &req, &res);
-	respond(c, &res, llhttp_should_keep_alive(p));
+	c->server->handler(c->server->arg, req, &res);
+	respond(c, &res, keep_alive);
 	nw_buf_release(&res.body);
-	c->url.len = c->body.len = 0;
-	c->header_bytes = 0;
-	return 0;
+	if (c->closing || !keep_alive)
+		c->parser.paused = true;   /* nothing after this request is read */
 }
 
 static void alloc_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -192,14 +291,13 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 	struct conn *c = stream->data;
 	if (n > 0 && !c->closing) {
 		uv_timer_again(&c->idle);
-		llhttp_errno_t err = llhttp_execute(&c->parser, buf->base, (size_t)n);
-		if (err != HPE_OK) {
+		const char *reason = NULL;
+		int status = nw_http_parser_feed(&c->parser, buf->base, (size_t)n, &reason);
+		if (status) {
 			uv_read_stop(stream);
-			if (c->reject)
-				respond_error(c, c->reject, c->reject == 413 ? "request body too large"
-								     : "request headers too large");
-			else
-				respond_error(c, 400, llhttp_get_error_reason(&c->parser));
+			respond_error(c, status, reason);
+		} else if (c->parser.paused) {
+			uv_read_stop(stream);
 		}
 	} else if (n < 0) {
 		conn_close(c);
@@ -220,6 +318,7 @@ static void on_connection(uv_stream_t *listener, int status)
 	c->tcp.data = c->idle.data = c;
 	c->handles = 2;
 	c->server = s;
+	nw_http_parser_init(&c->parser, s->max_body, conn_request, c);
 	c->next = s->conns;
 	if (c->next)
 		c->next->prev = &c->next;
@@ -234,14 +333,6 @@ static void on_connection(uv_stream_t *listener, int status)
 		respond_error(c, 503, "too many connections");
 		return;
 	}
-	llhttp_settings_init(&c->settings);
-	c->settings.on_url = on_url;
-	c->settings.on_header_field = on_header_data;
-	c->settings.on_header_value = on_header_data;
-	c->settings.on_body = on_body;
-	c->settings.on_message_complete = on_message_complete;
-	llhttp_init(&c->parser, HTTP_REQUEST, &c->settings);
-	c->parser.data = c;
 	uv_timer_start(&c->idle, on_idle, NW_HTTP_IDLE_MS, NW_HTTP_IDLE_MS);
 	uv_read_start((uv_stream_t *)&c->tcp, alloc_buf, on_read);
 }

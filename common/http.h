@@ -4,6 +4,8 @@
 #ifndef NW_HTTP_H
 #define NW_HTTP_H
 
+#include <llhttp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 #include <newswire/error.h>
@@ -14,13 +16,54 @@
 #define NW_HTTP_MAX_CONNECTIONS 256
 #define NW_HTTP_IDLE_MS 30000
 
+#define NW_HTTP_MAX_HEADERS 64
+
+struct nw_http_header {
+	const char *name;     /* as sent; compare without case */
+	const char *value;
+};
+
 struct nw_http_request {
 	const char *method;   /* "GET", ... */
 	const char *path;     /* without the query */
 	const char *query;    /* after '?', or "" */
 	const char *body;
 	size_t body_len;
+	const struct nw_http_header *headers;
+	size_t nheaders;
 };
+
+/* The value of the first header called name (any case), or NULL. */
+const char *nw_http_header(const struct nw_http_request *req, const char *name);
+
+/* The request parser on its own, without a socket (the server uses one
+ * per connection; the fuzz target drives it directly). */
+typedef void (*nw_http_request_cb)(void *arg, const struct nw_http_request *req,
+				   bool keep_alive);
+
+struct nw_http_parser {
+	llhttp_t llhttp;
+	llhttp_settings_t settings;
+	size_t max_body;
+	nw_http_request_cb on_request;
+	void *arg;
+	nw_buf url, body;
+	nw_buf fields;        /* "name\0value\0" per header */
+	size_t header_bytes;
+	size_t nheaders;
+	int reject;           /* status for a limit that was hit */
+	bool paused;          /* the callback asked to stop (connection closing) */
+};
+
+void nw_http_parser_init(struct nw_http_parser *hp, size_t max_body, nw_http_request_cb cb,
+			 void *arg);
+void nw_http_parser_release(struct nw_http_parser *hp);
+
+/* Parses bytes, calling the callback for each complete request. Returns 0,
+ * or the status to answer before closing the connection (400, 413, 431)
+ * with *reason set to static text. */
+int nw_http_parser_feed(struct nw_http_parser *hp, const char *data, size_t len,
+			const char **reason);
 
 struct nw_http_response {
 	int status;

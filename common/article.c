@@ -288,6 +288,73 @@ char *nw_article_to_json_text(const nw_article *a, bool pretty)
 	return s;
 }
 
+/* A list of {"name": item} objects (ninjs people, places, subjects). */
+static json_t *named_list(const nw_strlist *l)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < l->len; i++)
+		if (json_array_append_new(arr, json_pack("{s:s}", "name", l->items[i]))) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
+}
+
+json_t *nw_article_to_ninjs(const nw_article *a)
+{
+	nw_buf uri = NW_BUF_INIT, body = NW_BUF_INIT;
+	if (a->url)
+		nw_buf_puts(&uri, a->url);
+	else
+		nw_buf_printf(&uri, "urn:newswire:article:%s", a->id);
+	for (size_t i = 0; i < a->paragraphs.len; i++)
+		nw_buf_printf(&body, "%s%s", i ? "\n\n" : "", a->paragraphs.items[i]);
+	json_t *o = json_object();
+	int rc = !o || !uri.data;
+	if (!rc) {
+		rc |= json_object_set_new(o, "uri", json_string(uri.data));
+		rc |= json_object_set_new(o, "type", json_string("text"));
+		rc |= json_object_set_new(o, "representationtype", json_string("complete"));
+		if (a->lang)
+			rc |= json_object_set_new(o, "language", json_string(a->lang));
+		rc |= json_object_set_new(o, "headlines",
+					  json_pack("[{s:s,s:s}]", "role", "main", "value", a->title ? a->title : ""));
+		if (a->lead && *a->lead)
+			rc |= json_object_set_new(o, "descriptions",
+						  json_pack("[{s:s,s:s}]", "role", "summary", "value", a->lead));
+		rc |= json_object_set_new(o, "bodies",
+					  json_pack("[{s:s,s:s,s:s}]", "role", "text", "contenttype",
+						    "text/plain", "value", body.data ? body.data : ""));
+		if (a->published)
+			rc |= json_object_set_new(o, "firstcreated", json_string(a->published));
+		if (a->ingested_at)
+			rc |= json_object_set_new(o, "versioncreated", json_string(a->ingested_at));
+		if (a->byline)
+			rc |= json_object_set_new(o, "by", json_string(a->byline));
+		if (a->people.len)
+			rc |= json_object_set_new(o, "people", named_list(&a->people));
+		if (a->places.len)
+			rc |= json_object_set_new(o, "places", named_list(&a->places));
+		if (a->tags.len)
+			rc |= json_object_set_new(o, "subjects", named_list(&a->tags));
+		if (a->source && *a->source)
+			rc |= json_object_set_new(o, "infosources",
+						  json_pack("[{s:s}]", "name", a->source));
+		char seq[24];
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)a->seq);
+		rc |= json_object_set_new(o, "altids",
+					  json_pack("[{s:s,s:s},{s:s,s:s}]", "role", "newswire-id", "value",
+						    a->id, "role", "newswire-seq", "value", seq));
+	}
+	nw_buf_release(&uri);
+	nw_buf_release(&body);
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static char *dup_opt(const char *s, bool *fail)
 {
 	if (!s)

@@ -28,6 +28,11 @@ uint64_t nw_article_word_count(const nw_article *a);
  * New reference (caller json_decref()s), NULL on ENOMEM. */
 json_t *nw_article_to_json(const nw_article *a);
 
+/* The article as an IPTC ninjs 2.0 object (uri, headlines, descriptions,
+ * bodies, firstcreated, versioncreated, by, people, places, subjects,
+ * infosources, altids with the newswire id and seq). New reference. */
+json_t *nw_article_to_ninjs(const nw_article *a);
+
 /* One JSON line (compact) or pretty text; caller frees. */
 char *nw_article_to_json_text(const nw_article *a, bool pretty);
 

@@ -490,6 +490,7 @@ struct nw_subscriber {
 	void *ctx;
 	void *sub, *replay;
 	uint64_t next;            /* next seq to deliver; 0 = not known yet */
+	uint64_t head;            /* the newest seq the server has told of */
 	bool catching_up;         /* a replay request is outstanding */
 	int64_t replay_sent_at;
 	int64_t last_heard;
@@ -581,6 +582,11 @@ uint64_t nw_subscriber_next_seq(const nw_subscriber *s)
 	return s->next;
 }
 
+uint64_t nw_subscriber_head_seq(const nw_subscriber *s)
+{
+	return s->head;
+}
+
 void nw_subscriber_stats(const nw_subscriber *s, uint64_t *replays, uint64_t *reconnects)
 {
 	*replays = s->replays;
@@ -621,6 +627,8 @@ static bool offer(nw_subscriber *s, const struct nw_subscriber_handler *h, zmq_m
 	struct nw_envelope env;
 	if (nw_envelope_decode(zmq_msg_data(env_frame), zmq_msg_size(env_frame), &env) != NW_OK)
 		return true;   /* malformed: ignore, replay fills any hole */
+	if (env.seq > s->head)
+		s->head = env.seq;
 	if (s->next == 0)
 		s->next = env.seq;   /* "new only": start at the first one seen */
 	if (env.seq < s->next)
@@ -652,6 +660,8 @@ static enum step on_live(nw_subscriber *s, const struct nw_subscriber_handler *h
 	if (n == 2 && frame_is(&parts[0], "hb")) {
 		struct nw_envelope env;
 		if (nw_envelope_decode(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &env) == NW_OK) {
+			if (env.seq > s->head)
+				s->head = env.seq;
 			if (s->next == 0)
 				s->next = env.seq + 1;
 			else if (env.seq >= s->next)
@@ -685,6 +695,8 @@ static enum step on_replay(nw_subscriber *s, const struct nw_subscriber_handler 
 			s->next = r.to + 1;
 		} else if (frame_is(&parts[0], "end")) {
 			s->catching_up = false;
+			if (r.to > s->head)
+				s->head = r.to;
 			if (s->next == 0)
 				s->next = r.to + 1;
 			else if (r.to >= s->next)
@@ -770,6 +782,7 @@ struct nw_uv_subscriber {
 	nw_zsock *live, *replay;
 	uv_timer_t timer;
 	bool stopped;
+	bool paused;
 };
 
 /* Delivery ended by itself: the handler said stop, or a save failed. */
@@ -812,6 +825,12 @@ static void uv_wrap(nw_subscriber *s, void *arg)
 		u->live = nw_zsock_new(u->loop, s->sub, uv_on_live, NULL, u);
 	if (s->replay)
 		u->replay = nw_zsock_new(u->loop, s->replay, uv_on_replay, NULL, u);
+	if (u->paused) {
+		if (u->live)
+			nw_zsock_pause_reads(u->live, true);
+		if (u->replay)
+			nw_zsock_pause_reads(u->replay, true);
+	}
 }
 
 static void uv_on_timer(uv_timer_t *t)
@@ -823,7 +842,10 @@ static void uv_on_timer(uv_timer_t *t)
 		uv_stop_by_itself(u);
 		return;
 	}
-	check_timeouts(u->s);
+	if (u->paused)
+		u->s->last_heard = clock_ms();   /* silence is ours, not the server's */
+	else
+		check_timeouts(u->s);
 }
 
 nw_uv_subscriber *nw_uv_subscriber_start(uv_loop_t *loop, const struct nw_subscriber_opts *o,
@@ -860,9 +882,29 @@ nw_uv_subscriber *nw_uv_subscriber_start(uv_loop_t *loop, const struct nw_subscr
 	return u;
 }
 
+void nw_uv_subscriber_pause(nw_uv_subscriber *u, bool paused)
+{
+	if (!u || u->stopped || u->paused == paused)
+		return;
+	u->paused = paused;
+	if (u->live)
+		nw_zsock_pause_reads(u->live, paused);
+	if (u->replay)
+		nw_zsock_pause_reads(u->replay, paused);
+	if (!paused) {
+		u->s->last_heard = clock_ms();
+		u->s->replay_sent_at = clock_ms();   /* an answer may be waiting unread */
+	}
+}
+
 uint64_t nw_uv_subscriber_next_seq(const nw_uv_subscriber *u)
 {
 	return u->s->next;
+}
+
+uint64_t nw_uv_subscriber_head_seq(const nw_uv_subscriber *u)
+{
+	return u->s->head;
 }
 
 static void uv_timer_closed(uv_handle_t *h)

@@ -401,3 +401,8 @@ void nw_http_close(nw_http_server *s)
 		conn_close(s->conns);
 	uv_close((uv_handle_t *)&s->listener, server_closed);
 }
+
+void nw_metric(nw_buf *b, const char *name, const char *type, const char *help, double v)
+{
+	nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}

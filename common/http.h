@@ -84,4 +84,7 @@ int nw_http_port(const nw_http_server *s);
 /* Closes the listener and every connection; frees when libuv is done. */
 void nw_http_close(nw_http_server *s);
 
+/* Appends one Prometheus metric with its HELP and TYPE lines. */
+void nw_metric(nw_buf *b, const char *name, const char *type, const char *help, double v);
+
 #endif

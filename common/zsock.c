@@ -19,6 +19,7 @@ struct nw_zsock {
 	nw_zsock_write_cb on_write;
 	void *arg;
 	bool want_write;
+	bool reads_paused;
 	bool closing;
 	bool in_dispatch;
 	int handles_open;
@@ -51,7 +52,7 @@ static void dispatch(nw_zsock *zs)
 				break;
 			events = events_of(zs);
 		}
-		if (!(events & ZMQ_POLLIN))
+		if (!(events & ZMQ_POLLIN) || zs->reads_paused)
 			break;
 		zs->on_read(zs, zs->socket, zs->arg);
 		if (zs->closing)
@@ -61,7 +62,8 @@ static void dispatch(nw_zsock *zs)
 	zs->in_dispatch = false;
 	if (zs->closing)
 		return;
-	bool pending = (events & ZMQ_POLLIN) || (zs->want_write && (events & ZMQ_POLLOUT));
+	bool pending = ((events & ZMQ_POLLIN) && !zs->reads_paused) ||
+		       (zs->want_write && (events & ZMQ_POLLOUT));
 	if (pending)
 		uv_idle_start(&zs->idle, on_idle);   /* do not block: input is waiting */
 	else
@@ -139,6 +141,15 @@ void nw_zsock_close(nw_zsock *zs)
 	uv_close((uv_handle_t *)&zs->poll, on_handle_closed);
 	uv_close((uv_handle_t *)&zs->prepare, on_handle_closed);
 	uv_close((uv_handle_t *)&zs->idle, on_handle_closed);
+}
+
+void nw_zsock_pause_reads(nw_zsock *zs, bool paused)
+{
+	if (zs->closing || zs->reads_paused == paused)
+		return;
+	zs->reads_paused = paused;
+	if (!paused)
+		uv_idle_start(&zs->idle, on_idle);   /* serve what waited, soon */
 }
 
 void *nw_zsock_socket(const nw_zsock *zs)

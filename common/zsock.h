@@ -37,6 +37,10 @@ void nw_zsock_want_write(nw_zsock *zs, bool want);
  * no callback runs after it. NULL-safe. */
 void nw_zsock_close(nw_zsock *zs);
 
+/* Stops (or resumes) calling on_read: input then waits in the socket and
+ * its high-water mark applies upstream. Sending is not affected. */
+void nw_zsock_pause_reads(nw_zsock *zs, bool paused);
+
 void *nw_zsock_socket(const nw_zsock *zs);
 
 /* Sends a multipart message without blocking: n frames of (data, len).

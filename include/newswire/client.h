@@ -110,6 +110,9 @@ enum nw_err nw_subscriber_run(nw_subscriber *s, const struct nw_subscriber_handl
  * minus one). */
 uint64_t nw_subscriber_next_seq(const nw_subscriber *s);
 
+/* The newest seq ingestd has announced (articles, heartbeats, replay ends). */
+uint64_t nw_subscriber_head_seq(const nw_subscriber *s);
+
 /* Counters for diagnostics: gaps repaired by replay, reconnects. */
 void nw_subscriber_stats(const nw_subscriber *s, uint64_t *replays, uint64_t *reconnects);
 

@@ -4,6 +4,7 @@
 #ifndef NEWSWIRE_UV_H
 #define NEWSWIRE_UV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 #include <newswire/client.h>
@@ -24,6 +25,16 @@ nw_uv_subscriber *nw_uv_subscriber_start(uv_loop_t *loop, const struct nw_subscr
 
 /* The next seq to be delivered (save this minus one as the checkpoint). */
 uint64_t nw_uv_subscriber_next_seq(const nw_uv_subscriber *u);
+
+/* The newest seq ingestd has announced (articles, heartbeats, replay
+ * ends); head minus next plus one is how far behind delivery is. */
+uint64_t nw_uv_subscriber_head_seq(const nw_uv_subscriber *u);
+
+/* Stops (or resumes) delivery for flow control, e.g. while the program's
+ * own queue is full: messages wait in the sockets, then the publisher
+ * drops what does not fit (counted) and the subscriber repairs the gap by
+ * replay after resuming. No reconnect happens while paused. */
+void nw_uv_subscriber_pause(nw_uv_subscriber *u, bool paused);
 
 /* Stops delivery at once and releases everything once the loop has closed
  * the handles (the loop must run for that). Safe inside the handler. */

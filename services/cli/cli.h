@@ -27,5 +27,7 @@ int cmd_config(struct cli *c);
 int cmd_submit(struct cli *c);
 int cmd_tail(struct cli *c);
 int cmd_stats(struct cli *c);
+int cmd_get(struct cli *c);
+int cmd_export(struct cli *c);
 
 #endif

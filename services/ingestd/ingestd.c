@@ -896,44 +896,39 @@ static void on_heartbeat(uv_timer_t *t)
 
 /* ---- metrics and health ---- */
 
-static void metric(nw_buf *b, const char *name, const char *type, const char *help, double v)
-{
-	nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
-}
-
 static void write_metrics(ingestd *d, nw_buf *b)
 {
 	const struct counters *st = &d->stats;
-	metric(b, "newswire_ingest_requests_total", "counter", "Submit requests received.", (double)st->requests);
-	metric(b, "newswire_articles_ingested_total", "counter", "New articles journaled.", (double)st->articles);
-	metric(b, "newswire_articles_duplicate_total", "counter", "Articles whose content was already journaled.", (double)st->duplicates);
+	nw_metric(b, "newswire_ingest_requests_total", "counter", "Submit requests received.", (double)st->requests);
+	nw_metric(b, "newswire_articles_ingested_total", "counter", "New articles journaled.", (double)st->articles);
+	nw_metric(b, "newswire_articles_duplicate_total", "counter", "Articles whose content was already journaled.", (double)st->duplicates);
 	nw_buf_printf(b, "# HELP newswire_articles_rejected_total Inputs or records rejected, by reason.\n"
 		      "# TYPE newswire_articles_rejected_total counter\n");
 	for (size_t i = 0; i < NW_ARRAY_LEN(reject_codes); i++)
 		nw_buf_printf(b, "newswire_articles_rejected_total{reason=\"%s\"} %llu\n", reject_codes[i],
 			      (unsigned long long)st->rejected_by_code[i]);
-	metric(b, "newswire_published_total", "counter", "Articles published to subscribers.", (double)st->published);
-	metric(b, "newswire_publish_drops_total", "counter", "Articles not published because a subscriber queue was full (repaired by replay).", (double)st->publish_drops);
-	metric(b, "newswire_subscribers", "gauge", "Subscriptions on the publish socket.", d->subscribers);
-	metric(b, "newswire_replay_requests_total", "counter", "Replay requests served.", (double)st->replay_requests);
-	metric(b, "newswire_replayed_total", "counter", "Records sent by replay.", (double)st->replayed);
-	metric(b, "newswire_replay_refused_total", "counter", "Replay requests refused because the replay queue was full.", (double)st->replay_refused);
-	metric(b, "newswire_replay_errors_total", "counter", "Replay requests cut short by a journal read error.", (double)st->replay_errors);
-	metric(b, "newswire_replay_queue", "gauge", "Replay requests waiting for the reader.", (double)d->replay_queued);
-	metric(b, "newswire_ack_failures_total", "counter", "Acks that could not be delivered (producer gone).", (double)st->ack_failures);
-	metric(b, "newswire_pending_acks", "gauge", "Acks waiting for their record to be durable.", (double)d->nacks);
+	nw_metric(b, "newswire_published_total", "counter", "Articles published to subscribers.", (double)st->published);
+	nw_metric(b, "newswire_publish_drops_total", "counter", "Articles not published because a subscriber queue was full (repaired by replay).", (double)st->publish_drops);
+	nw_metric(b, "newswire_subscribers", "gauge", "Subscriptions on the publish socket.", d->subscribers);
+	nw_metric(b, "newswire_replay_requests_total", "counter", "Replay requests served.", (double)st->replay_requests);
+	nw_metric(b, "newswire_replayed_total", "counter", "Records sent by replay.", (double)st->replayed);
+	nw_metric(b, "newswire_replay_refused_total", "counter", "Replay requests refused because the replay queue was full.", (double)st->replay_refused);
+	nw_metric(b, "newswire_replay_errors_total", "counter", "Replay requests cut short by a journal read error.", (double)st->replay_errors);
+	nw_metric(b, "newswire_replay_queue", "gauge", "Replay requests waiting for the reader.", (double)d->replay_queued);
+	nw_metric(b, "newswire_ack_failures_total", "counter", "Acks that could not be delivered (producer gone).", (double)st->ack_failures);
+	nw_metric(b, "newswire_pending_acks", "gauge", "Acks waiting for their record to be durable.", (double)d->nacks);
 	nw_buf_printf(b, "# HELP newswire_spool_files_total Spool files handled, by result.\n"
 		      "# TYPE newswire_spool_files_total counter\n"
 		      "newswire_spool_files_total{result=\"done\"} %llu\n"
 		      "newswire_spool_files_total{result=\"failed\"} %llu\n",
 		      (unsigned long long)st->spool_done, (unsigned long long)st->spool_failed);
-	metric(b, "newswire_journal_bytes", "gauge", "Bytes in journal segments.", (double)nw_journal_bytes(d->journal));
-	metric(b, "newswire_journal_first_seq", "gauge", "Oldest retained seq.", (double)nw_journal_first_seq(d->journal));
-	metric(b, "newswire_journal_last_seq", "gauge", "Newest journaled seq.", (double)nw_journal_last_seq(d->journal));
-	metric(b, "newswire_journal_durable_seq", "gauge", "Newest seq known on disk.", (double)durable_seq(d));
-	metric(b, "newswire_journal_fsync_total", "counter", "Journal syncs (group commits).", (double)st->fsyncs);
-	metric(b, "newswire_journal_fsync_seconds_total", "counter", "Time spent in journal syncs.", st->fsync_seconds);
-	metric(b, "newswire_journal_fsync_max_seconds", "gauge", "Slowest journal sync since start.", st->fsync_max_seconds);
+	nw_metric(b, "newswire_journal_bytes", "gauge", "Bytes in journal segments.", (double)nw_journal_bytes(d->journal));
+	nw_metric(b, "newswire_journal_first_seq", "gauge", "Oldest retained seq.", (double)nw_journal_first_seq(d->journal));
+	nw_metric(b, "newswire_journal_last_seq", "gauge", "Newest journaled seq.", (double)nw_journal_last_seq(d->journal));
+	nw_metric(b, "newswire_journal_durable_seq", "gauge", "Newest seq known on disk.", (double)durable_seq(d));
+	nw_metric(b, "newswire_journal_fsync_total", "counter", "Journal syncs (group commits).", (double)st->fsyncs);
+	nw_metric(b, "newswire_journal_fsync_seconds_total", "counter", "Time spent in journal syncs.", st->fsync_seconds);
+	nw_metric(b, "newswire_journal_fsync_max_seconds", "gauge", "Slowest journal sync since start.", st->fsync_max_seconds);
 }
 
 static void on_http(void *arg, const struct nw_http_request *req, struct nw_http_response *res)

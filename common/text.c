@@ -484,3 +484,86 @@ nomem:
 	nw_buf_release(&b);
 	return NW_ENOMEM;
 }
+
+/* Appends the folded form of cp (a word character) to b. */
+static enum nw_err fold_cp(int32_t cp, const struct nw_cp *c, nw_buf *b)
+{
+	if (c->fold)
+		return nw_buf_putc(b, c->fold);
+	utf8proc_int32_t dec[32];
+	int last = 0;
+	utf8proc_ssize_t k = utf8proc_decompose_char(cp, dec, 32,
+		UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_COMPAT, &last);
+	if (k < 0 || k > 32) {
+		dec[0] = cp;
+		k = 1;
+	}
+	for (utf8proc_ssize_t i = 0; i < k; i++) {
+		char enc[4];
+		int32_t d = dec[i] == 0x0111 ? 'd' : dec[i];
+		if (nw_buf_append(b, enc, nw_utf8_encode(d, enc)))
+			return NW_ENOMEM;
+	}
+	return NW_OK;
+}
+
+enum nw_err nw_text_words(const char *s, size_t n, nw_word_fn fn, void *arg)
+{
+	nw_buf folded = NW_BUF_INIT, exact = NW_BUF_INIT;
+	enum nw_err err = NW_OK;
+	const char *p = s, *end = s + n, *start = NULL;
+	bool more = true;
+	if (nw_buf_reserve(&folded, 64) || nw_buf_reserve(&exact, 64))
+		err = NW_ENOMEM;
+	while (!err && more && p <= end) {
+		const char *at = p;
+		int32_t cp = -1;
+		struct nw_cp c = { 0 };
+		if (p < end) {
+			cp = nw_utf8_next(&p, end);
+			if (cp >= 0)
+				c = cp < LATIN_END ? latin_table[cp] : nw_cp_classify(cp);
+		} else {
+			p++;   /* past the end: close the last word */
+		}
+		if (cp >= 0 && (c.flags & NW_CP_WORD)) {
+			if (!start) {
+				start = at;
+				folded.len = exact.len = 0;
+			}
+			char enc[4];
+			int32_t lower = c.lower ? c.lower : cp;
+			if (fold_cp(cp, &c, &folded) ||
+			    nw_buf_append(&exact, enc, nw_utf8_encode(lower, enc)))
+				err = NW_ENOMEM;
+			continue;
+		}
+		if (start && folded.len) {
+			folded.data[folded.len] = exact.data[exact.len] = '\0';
+			more = fn(arg, start, (size_t)(at - start), folded.data, folded.len, exact.data,
+				  exact.len);
+		}
+		start = NULL;
+	}
+	nw_buf_release(&folded);
+	nw_buf_release(&exact);
+	return err;
+}
+
+static bool append_word(void *arg, const char *word, size_t len, const char *folded, size_t flen,
+			const char *exact, size_t elen)
+{
+	nw_buf *b = arg;
+	return nw_buf_append(b, folded, flen) == NW_OK && nw_buf_putc(b, ' ') == NW_OK;
+}
+
+enum nw_err nw_fold_words(const char *s, size_t n, nw_buf *out)
+{
+	size_t before = out->len;
+	enum nw_err err = nw_buf_putc(out, ' ');
+	if (!err)
+		err = nw_text_words(s, n, append_word, out);
+	if (!err && out->len == before + 1)
+		out->len = before;   /* no words: nothing */
+	return err;
+}

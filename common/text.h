@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <newswire/error.h>
 
+#include "common/util.h"
+
 /* True if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values
  * above U+10FFFF). On false, *bad (if not NULL) is the offending offset. */
 bool nw_utf8_valid(const char *s, size_t n, size_t *bad);
@@ -86,5 +88,19 @@ enum nw_err nw_html_strip(const char *s, size_t n, char **out);
  * not decompose đ), applied code point by code point so offsets of words
  * stay in order. Result is a new string (caller frees). */
 enum nw_err nw_text_fold(const char *s, size_t n, char **out);
+
+/* Words of s (runs of letters, combining marks and digits), in order:
+ * fn gets each word's bytes in s, its folded form (as nw_text_fold) and
+ * its exact form (simple lower case, diacritics kept), both NUL-
+ * terminated and valid during the call. A word that folds to nothing (a
+ * lone combining mark) is skipped. fn returns false to stop. */
+typedef bool (*nw_word_fn)(void *arg, const char *word, size_t len, const char *folded,
+			   size_t flen, const char *exact, size_t elen);
+enum nw_err nw_text_words(const char *s, size_t n, nw_word_fn fn, void *arg);
+
+/* Appends " w1 w2 ... wN " (the folded words, one space apart, with a
+ * space at each end) to out; nothing when s has no words. Matching a
+ * folded term or phrase at word boundaries is then strstr(out, " t "). */
+enum nw_err nw_fold_words(const char *s, size_t n, nw_buf *out);
 
 #endif

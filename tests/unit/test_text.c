@@ -138,6 +138,39 @@ static void utf8_helpers(void **state)
 	assert_false(nw_is_invisible('a'));
 }
 
+static bool collect_word(void *arg, const char *word, size_t len, const char *folded,
+			 size_t flen, const char *exact, size_t elen)
+{
+	nw_buf *b = arg;
+	nw_buf_printf(b, "[%.*s|%s|%s]", (int)len, word, folded, exact);
+	assert_int_equal(strlen(folded), flen);
+	assert_int_equal(strlen(exact), elen);
+	return true;
+}
+
+static void words(void **state)
+{
+	nw_buf b = NW_BUF_INIT;
+	const char *s = "Lệ Thủy, COVID-19 đường!  Đồng chí";
+	assert_int_equal(nw_text_words(s, strlen(s), collect_word, &b), NW_OK);
+	assert_string_equal(b.data, "[Lệ|le|lệ][Thủy|thuy|thủy][COVID|covid|covid][19|19|19]"
+				    "[đường|duong|đường][Đồng|dong|đồng][chí|chi|chí]");
+	/* decomposed input folds the same; its exact form keeps the marks */
+	b.len = 0;
+	const char buf[] = "Le\xcc\xa3 Thu\xcc\x89y";   /* Lẹ Thủy in NFD */
+	nw_buf folded = NW_BUF_INIT;
+	assert_int_equal(nw_fold_words(buf, strlen(buf), &folded), NW_OK);
+	assert_string_equal(folded.data, " le thuy ");
+	folded.len = 0;
+	assert_int_equal(nw_fold_words("  ,;  ", 6, &folded), NW_OK);
+	assert_int_equal(folded.len, 0);
+	s = "Tin: \"An ninh\" (ANTT) – Quảng Bình";
+	assert_int_equal(nw_fold_words(s, strlen(s), &folded), NW_OK);
+	assert_string_equal(folded.data, " tin an ninh antt quang binh ");
+	nw_buf_release(&folded);
+	nw_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +182,7 @@ int main(void)
 		cmocka_unit_test(folding),
 		cmocka_unit_test(fold_keeps_ascii_and_length_order),
 		cmocka_unit_test(utf8_helpers),
+		cmocka_unit_test(words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <strings.h>
 
@@ -293,4 +294,37 @@ bool nw_date_normalize(const char *in, char out[NW_DATE_MAX])
 {
 	const char *s = skip_spaces(in);
 	return parse_iso(s, out) || parse_rfc822(s, out) || parse_vi_field(s, out);
+}
+
+bool nw_date_to_unix(const char *s, bool end_of_day, int64_t *out)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return false;
+	const char *rest = s + 10;
+	int tz = 0;
+	bool bare = *rest == '\0';
+	if (!bare) {
+		int m = 0;
+		if (sscanf(rest, "T%2d:%2d:%2d%n", &h, &mi, &sec, &m) != 3 || m != 9)
+			return false;
+		rest += m;
+		if (*rest == 'Z') {
+			rest++;
+		} else if (*rest == '+' || *rest == '-') {
+			int th, tm, k = 0;
+			if (sscanf(rest + 1, "%2d:%2d%n", &th, &tm, &k) != 2 || k != 5)
+				return false;
+			tz = (*rest == '-' ? -1 : 1) * (th * 3600 + tm * 60);
+			rest += 6;
+		}
+		if (*rest)
+			return false;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return false;
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+			 .tm_hour = h, .tm_min = mi, .tm_sec = sec };
+	*out = (int64_t)timegm(&tm) - tz + (bare && end_of_day ? 86399 : 0);
+	return true;
 }

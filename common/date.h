@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define NW_DATE_MAX 32   /* room for "YYYY-MM-DDTHH:MM:SS+hh:mm" + NUL */
 
@@ -18,6 +19,11 @@ bool nw_date_find_vi(const char *text, char out[NW_DATE_MAX]);
  * time when the input has a time and zone, else an ISO 8601 date (or local
  * date-time). False when nothing usable is found. */
 bool nw_date_normalize(const char *in, char out[NW_DATE_MAX]);
+
+/* A query bound to Unix seconds: "2025-09-10" (its first second, UTC; with
+ * end_of_day its last), "2025-09-10T16:30:00Z" or "...+07:00". False for
+ * anything else. */
+bool nw_date_to_unix(const char *s, bool end_of_day, int64_t *out);
 
 /* True if y-m-d is a real calendar day (years 1000..9999). */
 bool nw_date_valid(int y, int m, int d);

@@ -28,8 +28,15 @@ struct conn {
 	struct nw_http_parser parser;
 	nw_http_server *server;
 	struct conn *next, **prev;
+	struct nw_http_deferred *deferred;   /* a request being answered later */
+	nw_buf leftover;       /* bytes read after that request */
+	bool keep_alive;       /* of the deferred request */
 	bool closing;
 	int handles;
+};
+
+struct nw_http_deferred {
+	struct conn *conn;     /* NULL once the connection closed */
 };
 
 struct write_req {
@@ -44,6 +51,7 @@ static void conn_closed(uv_handle_t *h)
 	if (--c->handles > 0)
 		return;
 	nw_http_parser_release(&c->parser);
+	nw_buf_release(&c->leftover);
 	free(c);
 }
 
@@ -52,6 +60,10 @@ static void conn_close(struct conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	if (c->deferred) {
+		c->deferred->conn = NULL;   /* its answer has nowhere to go */
+		c->deferred = NULL;
+	}
 	*c->prev = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
@@ -245,11 +257,24 @@ void nw_http_parser_release(struct nw_http_parser *hp)
 	nw_buf_release(&hp->fields);
 }
 
+void nw_http_parser_resume(struct nw_http_parser *hp)
+{
+	hp->paused = false;
+	llhttp_resume(&hp->llhttp);
+}
+
 int nw_http_parser_feed(struct nw_http_parser *hp, const char *data, size_t len,
 			const char **reason)
 {
 	llhttp_errno_t err = llhttp_execute(&hp->llhttp, data, len);
-	if (err == HPE_OK || err == HPE_PAUSED)
+	hp->consumed = len;
+	if (err == HPE_PAUSED) {
+		const char *pos = llhttp_get_error_pos(&hp->llhttp);
+		if (pos && pos >= data && pos <= data + len)
+			hp->consumed = (size_t)(pos - data);
+		return 0;
+	}
+	if (err == HPE_OK)
 		return 0;
 	switch (hp->reject) {
 	case 413: *reason = "request body too large"; return 413;
@@ -266,6 +291,46 @@ const char *nw_http_header(const struct nw_http_request *req, const char *name)
 	return NULL;
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum nw_err nw_http_query_param(const char *query, const char *name, nw_buf *out)
+{
+	size_t nlen = strlen(name);
+	for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+		if (strncmp(p, name, nlen) != 0 || p[nlen] != '=')
+			continue;
+		out->len = 0;
+		if (nw_buf_reserve(out, 1))
+			return NW_ENOMEM;
+		for (const char *v = p + nlen + 1; *v && *v != '&'; v++) {
+			char c = *v;
+			if (c == '+') {
+				c = ' ';
+			} else if (c == '%') {
+				int hi = hex_value(v[1]), lo = hi < 0 ? -1 : hex_value(v[2]);
+				if (lo < 0)
+					return NW_ESYNTAX;
+				c = (char)(hi * 16 + lo);
+				v += 2;
+			}
+			if (nw_buf_putc(out, c))
+				return NW_ENOMEM;
+		}
+		out->data[out->len] = '\0';
+		return NW_OK;
+	}
+	return NW_ENOTFOUND;
+}
+
 /* ---- connections ---- */
 
 static void conn_request(void *arg, const struct nw_http_request *req, bool keep_alive)
@@ -273,10 +338,66 @@ static void conn_request(void *arg, const struct nw_http_request *req, bool keep
 	struct conn *c = arg;
 	struct nw_http_response res = { .status = 200 };
 	c->server->handler(c->server->arg, req, &res);
+	if (res.deferred) {
+		c->deferred = res.deferred;
+		c->deferred->conn = c;
+		c->keep_alive = keep_alive;
+		c->parser.paused = true;   /* the next request waits for this answer */
+		nw_buf_release(&res.body);
+		return;
+	}
 	respond(c, &res, keep_alive);
 	nw_buf_release(&res.body);
 	if (c->closing || !keep_alive)
 		c->parser.paused = true;   /* nothing after this request is read */
+}
+
+/* Parses bytes that arrived; a request answered later keeps the rest. */
+static void conn_feed(struct conn *c, const char *data, size_t len)
+{
+	const char *reason = NULL;
+	int status = nw_http_parser_feed(&c->parser, data, len, &reason);
+	if (status) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		respond_error(c, status, reason);
+	} else if (c->parser.paused) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		if (c->deferred && c->parser.consumed < len &&
+		    nw_buf_append(&c->leftover, data + c->parser.consumed,
+				  len - c->parser.consumed) != NW_OK)
+			conn_close(c);
+	}
+}
+
+static void alloc_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf);
+
+struct nw_http_deferred *nw_http_defer(struct nw_http_response *res)
+{
+	if (!res->deferred)
+		res->deferred = calloc(1, sizeof(*res->deferred));
+	return res->deferred;
+}
+
+void nw_http_finish(struct nw_http_deferred *d, struct nw_http_response *res)
+{
+	struct conn *c = d->conn;
+	free(d);
+	if (!c || c->closing)
+		return;
+	c->deferred = NULL;
+	respond(c, res, c->keep_alive);
+	if (c->closing || !c->keep_alive)
+		return;
+	nw_http_parser_resume(&c->parser);
+	if (c->leftover.len) {
+		nw_buf rest = c->leftover;   /* feeding may defer again and refill it */
+		c->leftover = (nw_buf)NW_BUF_INIT;
+		conn_feed(c, rest.data, rest.len);
+		nw_buf_release(&rest);
+	}
+	if (!c->parser.paused && !c->closing)
+		uv_read_start((uv_stream_t *)&c->tcp, alloc_buf, on_read);
 }
 
 static void alloc_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -291,14 +412,7 @@ static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 	struct conn *c = stream->data;
 	if (n > 0 && !c->closing) {
 		uv_timer_again(&c->idle);
-		const char *reason = NULL;
-		int status = nw_http_parser_feed(&c->parser, buf->base, (size_t)n, &reason);
-		if (status) {
-			uv_read_stop(stream);
-			respond_error(c, status, reason);
-		} else if (c->parser.paused) {
-			uv_read_stop(stream);
-		}
+		conn_feed(c, buf->base, (size_t)n);
 	} else if (n < 0) {
 		conn_close(c);
 	}

@@ -36,6 +36,11 @@ struct nw_http_request {
 /* The value of the first header called name (any case), or NULL. */
 const char *nw_http_header(const struct nw_http_request *req, const char *name);
 
+/* Looks up parameter name in a query string ("q=l%E1%BB%87+th%E1%BB%A7y&
+ * limit=5"): NW_OK with out holding the decoded value ('+' is a space),
+ * NW_ENOTFOUND when absent, NW_ESYNTAX for a bad %-escape. */
+enum nw_err nw_http_query_param(const char *query, const char *name, nw_buf *out);
+
 /* The request parser on its own, without a socket (the server uses one
  * per connection; the fuzz target drives it directly). */
 typedef void (*nw_http_request_cb)(void *arg, const struct nw_http_request *req,
@@ -52,23 +57,30 @@ struct nw_http_parser {
 	size_t header_bytes;
 	size_t nheaders;
 	int reject;           /* status for a limit that was hit */
-	bool paused;          /* the callback asked to stop (connection closing) */
+	bool paused;          /* the callback asked to stop (closing, or answering later) */
+	size_t consumed;      /* bytes of the last feed taken before a pause */
 };
 
 void nw_http_parser_init(struct nw_http_parser *hp, size_t max_body, nw_http_request_cb cb,
 			 void *arg);
 void nw_http_parser_release(struct nw_http_parser *hp);
+void nw_http_parser_resume(struct nw_http_parser *hp);
 
 /* Parses bytes, calling the callback for each complete request. Returns 0,
  * or the status to answer before closing the connection (400, 413, 431)
- * with *reason set to static text. */
+ * with *reason set to static text. When the callback set paused, parsing
+ * stops after that request and consumed says how much was taken; clear
+ * paused and call nw_http_parser_resume() before feeding the rest. */
 int nw_http_parser_feed(struct nw_http_parser *hp, const char *data, size_t len,
 			const char **reason);
+
+struct nw_http_deferred;
 
 struct nw_http_response {
 	int status;
 	const char *content_type;   /* static string */
 	nw_buf body;                /* filled by the handler */
+	struct nw_http_deferred *deferred;   /* set by nw_http_defer() */
 };
 
 typedef void (*nw_http_handler)(void *arg, const struct nw_http_request *req,
@@ -83,6 +95,14 @@ nw_http_server *nw_http_listen(uv_loop_t *loop, const char *hostport, size_t max
 int nw_http_port(const nw_http_server *s);
 /* Closes the listener and every connection; frees when libuv is done. */
 void nw_http_close(nw_http_server *s);
+
+/* Called in a handler that answers later (work on the thread pool): the
+ * connection reads nothing more until nw_http_finish() answers. */
+struct nw_http_deferred *nw_http_defer(struct nw_http_response *res);
+/* Sends res (status, content_type, body; the caller keeps and releases
+ * body) for a deferred request and frees d. If the client went away
+ * meanwhile, nothing is sent. */
+void nw_http_finish(struct nw_http_deferred *d, struct nw_http_response *res);
 
 /* Appends one Prometheus metric with its HELP and TYPE lines. */
 void nw_metric(nw_buf *b, const char *name, const char *type, const char *help, double v);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
 
 /* Read callbacks per wake-up before yielding to other handles. */
@@ -173,4 +174,53 @@ int nw_zsock_send(nw_zsock *zs, const void *const *data, const size_t *len, size
 void nw_zsock_kick(nw_zsock *zs)
 {
 	dispatch(zs);
+}
+
+bool nw_zsock_recv_request(void *socket, struct nw_peer *from, nw_buf *body, size_t max)
+{
+	zmq_msg_t part;
+	int nparts = 0;
+	bool more = true, ok = true;
+	body->len = 0;
+	from->delim = false;
+	while (more) {
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, socket, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&part);
+			return false;
+		}
+		more = zmq_msg_more(&part);
+		size_t n = zmq_msg_size(&part);
+		if (nparts == 0) {
+			from->idlen = n < sizeof(from->identity) ? n : sizeof(from->identity);
+			memcpy(from->identity, zmq_msg_data(&part), from->idlen);
+		} else if (nparts == 1 && n == 0 && more) {
+			from->delim = true;
+		} else if (body->len == 0 && n <= max) {
+			ok = nw_buf_append(body, zmq_msg_data(&part), n) == NW_OK;
+		} else {
+			ok = false;   /* extra or oversized frames */
+		}
+		zmq_msg_close(&part);
+		nparts++;
+	}
+	return ok && nparts >= 2;
+}
+
+int nw_zsock_send_to(nw_zsock *zs, const struct nw_peer *to, const void *const *data,
+		     const size_t *len, size_t n)
+{
+	const void *all[6];
+	size_t lens[6], k = 0;
+	all[k] = to->identity;
+	lens[k++] = to->idlen;
+	if (to->delim) {
+		all[k] = "";
+		lens[k++] = 0;
+	}
+	for (size_t i = 0; i < n && k < 6; i++) {
+		all[k] = data[i];
+		lens[k++] = len[i];
+	}
+	return nw_zsock_send(zs, all, lens, k);
 }

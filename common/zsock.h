@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "common/util.h"
+
 typedef struct nw_zsock nw_zsock;
 
 /* Called while the socket has input (ZMQ_POLLIN). It should receive what
@@ -51,5 +53,23 @@ int nw_zsock_send(nw_zsock *zs, const void *const *data, const size_t *len, size
 /* Reads ZMQ_EVENTS now and dispatches what is due (used after sends made
  * outside any loop callback, and by tests). */
 void nw_zsock_kick(nw_zsock *zs);
+
+/* A peer of a ROUTER socket: its identity, and whether it is a REQ socket
+ * (which wants an empty delimiter frame before the body). */
+struct nw_peer {
+	unsigned char identity[255];
+	size_t idlen;
+	bool delim;
+};
+
+/* Receives one request on a ROUTER socket without blocking: [identity]
+ * [(empty delimiter)][body]. False when nothing was waiting, or for junk
+ * (more frames, a body over max), which is consumed and dropped. */
+bool nw_zsock_recv_request(void *socket, struct nw_peer *from, nw_buf *body, size_t max);
+
+/* Sends [identity][(delimiter)][frames...] (at most 4 frames) to a ROUTER
+ * peer; as nw_zsock_send. */
+int nw_zsock_send_to(nw_zsock *zs, const struct nw_peer *to, const void *const *data,
+		     const size_t *len, size_t n);
 
 #endif

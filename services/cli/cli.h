@@ -29,5 +29,6 @@ int cmd_tail(struct cli *c);
 int cmd_stats(struct cli *c);
 int cmd_get(struct cli *c);
 int cmd_export(struct cli *c);
+int cmd_search(struct cli *c);
 
 #endif

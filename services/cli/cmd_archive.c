@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/archive.h"
+#include "common/date.h"
 #include "services/cli/cli.h"
 
 static nw_archive *open_archive(struct cli *c)
@@ -53,42 +53,6 @@ int cmd_get(struct cli *c)
 	return EXIT_OK;
 }
 
-/* "2025-09-10", "2025-09-10T16:30:00Z", "...+07:00" (a date alone is its
- * first second, UTC) to Unix seconds; end_of_day moves a bare date to its
- * last second. */
-static bool parse_when(const char *s, bool end_of_day, int64_t *out)
-{
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-		return false;
-	const char *rest = s + 10;
-	int tz = 0;
-	bool bare = *rest == '\0';
-	if (!bare) {
-		int m = 0;
-		if (sscanf(rest, "T%2d:%2d:%2d%n", &h, &mi, &sec, &m) != 3 || m != 9)
-			return false;
-		rest += m;
-		if (*rest == 'Z') {
-			rest++;
-		} else if (*rest == '+' || *rest == '-') {
-			int th, tm, k = 0;
-			if (sscanf(rest + 1, "%2d:%2d%n", &th, &tm, &k) != 2 || k != 5)
-				return false;
-			tz = (*rest == '-' ? -1 : 1) * (th * 3600 + tm * 60);
-			rest += 6;
-		}
-		if (*rest)
-			return false;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return false;
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-			 .tm_hour = h, .tm_min = mi, .tm_sec = sec };
-	*out = (int64_t)timegm(&tm) - tz + (bare && end_of_day ? 86399 : 0);
-	return true;
-}
-
 struct export_run {
 	uint64_t written;
 	bool failed;
@@ -132,7 +96,7 @@ int cmd_export(struct cli *c)
 			i++;
 		} else if ((strcmp(arg, "--since") == 0 || strcmp(arg, "--until") == 0) && val) {
 			bool until = arg[2] == 'u';
-			if (!parse_when(val, until, until ? &r.until : &r.since))
+			if (!nw_date_to_unix(val, until, until ? &r.until : &r.since))
 				return cli_usage_error(c, "%s takes YYYY-MM-DD or an RFC 3339 time, not \"%s\"",
 						       arg, val);
 			i++;

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "parse", cmd_parse, "parse files offline, print one JSON article per line" },
 	{ "submit", cmd_submit, "send files to newswire-ingestd, wait for the durable ack" },
 	{ "tail", cmd_tail, "print new articles as JSON lines (--from SEQ replays first)" },
+	{ "search", cmd_search, "full-text search through newswire-indexer, best first" },
 	{ "get", cmd_get, "print one archived article as JSON (by id or seq)" },
 	{ "export", cmd_export, "print archived articles of a seq or date range (--ninjs)" },
 	{ "stats", cmd_stats, "print the counters of every running service" },

@@ -34,13 +34,10 @@ enum fsync_mode { FSYNC_ALWAYS, FSYNC_BATCH, FSYNC_OFF };
 
 struct spool_file;
 
-/* Where a reply goes: the ROUTER identity of the peer, and whether it is
- * a REQ socket (which wants an empty delimiter frame); or, for a file
- * taken from the spool directory, that file. */
+/* Where a reply goes: a ROUTER peer, or, for a file taken from the spool
+ * directory, that file. */
 struct peer {
-	unsigned char identity[255];
-	size_t idlen;
-	bool delim;
+	struct nw_peer net;
 	struct spool_file *spool;
 };
 
@@ -146,57 +143,16 @@ static uint64_t durable_seq(const ingestd *d)
 				     : nw_journal_durable_seq(d->journal);
 }
 
-/* Receives one multipart message: a ROUTER identity, an optional empty
- * delimiter, and the body. Returns false when nothing (or junk) was read. */
 static bool recv_request(void *socket, struct peer *from, nw_buf *body, size_t max)
 {
-	zmq_msg_t part;
-	int nparts = 0;
-	bool more = true, ok = true;
-	body->len = 0;
-	from->delim = false;
 	from->spool = NULL;
-	while (more) {
-		zmq_msg_init(&part);
-		if (zmq_msg_recv(&part, socket, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&part);
-			return false;
-		}
-		more = zmq_msg_more(&part);
-		size_t n = zmq_msg_size(&part);
-		if (nparts == 0) {
-			from->idlen = n < sizeof(from->identity) ? n : sizeof(from->identity);
-			memcpy(from->identity, zmq_msg_data(&part), from->idlen);
-		} else if (nparts == 1 && n == 0 && more) {
-			from->delim = true;
-		} else if (body->len == 0 && n <= max) {
-			ok = nw_buf_append(body, zmq_msg_data(&part), n) == NW_OK;
-		} else {
-			ok = false;   /* extra or oversized frames */
-		}
-		zmq_msg_close(&part);
-		nparts++;
-	}
-	return ok && nparts >= 2;
+	return nw_zsock_recv_request(socket, &from->net, body, max);
 }
 
-/* Sends [identity][(delim)][frames...] to a ROUTER peer. */
 static int send_to(nw_zsock *zs, const struct peer *to, const void *const *data,
 		   const size_t *len, size_t n)
 {
-	const void *all[6];
-	size_t lens[6], k = 0;
-	all[k] = to->identity;
-	lens[k++] = to->idlen;
-	if (to->delim) {
-		all[k] = "";
-		lens[k++] = 0;
-	}
-	for (size_t i = 0; i < n && k < 6; i++) {
-		all[k] = data[i];
-		lens[k++] = len[i];
-	}
-	return nw_zsock_send(zs, all, lens, k);
+	return nw_zsock_send_to(zs, &to->net, data, len, n);
 }
 
 static void send_reply(ingestd *d, const struct peer *to, const struct nw_submit_reply *r)

@@ -111,6 +111,8 @@ static void commit_done(uv_work_t *w, int status)
 	svc->stats.articles += b->n;
 	svc->committed = b->last_seq;
 	batch_reset(b);
+	if (svc->ops->committed)
+		svc->ops->committed(svc->impl);
 	if (svc->paused && svc->filling->n < BATCH_MAX_ARTICLES / 2) {
 		svc->paused = false;
 		nw_uv_subscriber_pause(svc->sub, false);

@@ -55,6 +55,9 @@ struct nw_service_ops {
 	/* Loop thread, optional: the drain began; close the service's own
 	 * handles (the loop then runs dry once commits are done). */
 	void (*stop)(void *impl);
+	/* Loop thread, optional: a commit finished (what it stored is now
+	 * visible to other connections). */
+	void (*committed)(void *impl);
 	/* Loop thread, optional: SIGHUP. */
 	void (*reload)(void *impl);
 	/* Loop thread, optional: more Prometheus lines. */

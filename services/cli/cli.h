@@ -16,6 +16,9 @@ struct cli {
 	nw_config *cfg;         /* after -c and --set */
 	int argc;               /* the command's remaining arguments */
 	char **argv;
+	const char *config_path;   /* the file loaded, or NULL (built-in defaults) */
+	char **sets;            /* the --set options given, nsets of them */
+	int nsets;
 };
 
 /* Prints "newswire CMD: message" and a hint, returns EXIT_USAGE. */
@@ -30,5 +33,7 @@ int cmd_stats(struct cli *c);
 int cmd_get(struct cli *c);
 int cmd_export(struct cli *c);
 int cmd_search(struct cli *c);
+int cmd_dlq(struct cli *c);
+int cmd_up(struct cli *c);
 
 #endif

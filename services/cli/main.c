@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	{ "search", cmd_search, "full-text search through newswire-indexer, best first" },
 	{ "get", cmd_get, "print one archived article as JSON (by id or seq)" },
 	{ "export", cmd_export, "print archived articles of a seq or date range (--ninjs)" },
+	{ "dlq", cmd_dlq, "show the notifier's dead letters, or queue them again (list|retry)" },
+	{ "up", cmd_up, "run ingestd, archiver, indexer and notifier in the foreground" },
 	{ "stats", cmd_stats, "print the counters of every running service" },
 	{ "config", cmd_config, "print the sample config or its reference (sample|docs|check)" },
 };
@@ -116,6 +118,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	c.command = cmd->name;
+	c.config_path = config_path;
+	c.sets = sets;
+	c.nsets = nsets;
 	c.argc = nrest - 1;
 	c.argv = rest + 1;
 	rc = cmd->run(&c);

@@ -260,6 +260,10 @@ static void maybe_finish(nw_service *svc)
 	uv_close((uv_handle_t *)&svc->sigterm, NULL);
 	uv_close((uv_handle_t *)&svc->sighup, NULL);
 	uv_close((uv_handle_t *)&svc->deadline, NULL);
+	/* exiting now: a second signal changes nothing (set after the
+	 * uv_close, which restores the default disposition) */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	nw_info("stopped", "checkpoint", NW_U64(svc->committed),
 		"articles", NW_U64(svc->stats.articles), "commits", NW_U64(svc->stats.commits));
 }

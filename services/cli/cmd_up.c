@@ -250,8 +250,10 @@ static void on_signal(uv_signal_t *h, int signum)
 	for (size_t i = 0; i < 4; i++) {
 		struct child *c = &u->children[i];
 		uv_timer_stop(&c->restart);
+		/* the same signal: after a Ctrl-C the children may have it already,
+		 * and a second one changes nothing for them */
 		if (c->running && uv_is_active((uv_handle_t *)&c->proc))
-			uv_process_kill(&c->proc, SIGTERM);
+			uv_process_kill(&c->proc, signum);
 	}
 	uv_timer_start(&u->kill_timer, on_kill_timer, STOP_GRACE_MS, 0);
 	maybe_done(u);

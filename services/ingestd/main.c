@@ -1,4 +1,5 @@
 /* newswire-ingestd: command line, signals, and the loop. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <uv.h>
@@ -21,6 +22,11 @@ static void close_handles(struct app *a)
 {
 	uv_close((uv_handle_t *)&a->sigint, NULL);
 	uv_close((uv_handle_t *)&a->sigterm, NULL);
+	/* exiting now: a second SIGINT/SIGTERM (a terminal's Ctrl-C reaches a
+	 * whole process group, a supervisor may send its own) changes nothing.
+	 * After the uv_close: closing the last handle restores the default. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	uv_close((uv_handle_t *)&a->sighup, NULL);
 	if (uv_is_active((uv_handle_t *)&a->deadline))
 		uv_timer_stop(&a->deadline);

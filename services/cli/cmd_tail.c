@@ -14,6 +14,7 @@
 
 struct tail_run {
 	uint64_t count, printed;
+	uint64_t to;              /* stop after this seq; 0 = never */
 	struct nw_expr *filter;   /* NULL = every article */
 	bool write_failed;
 	const char *checkpoint;   /* file holding the last seq printed */
@@ -62,7 +63,8 @@ static bool print_article(void *arg, uint64_t seq, const void *data, size_t len)
 		}
 		if (!match) {
 			nw_article_destroy(&a);
-			return true;   /* delivered, not printed: the checkpoint moves past it */
+			/* delivered, not printed: the checkpoint moves past it */
+			return !(t->to && seq >= t->to);
 		}
 	}
 	char *json = nw_article_to_json_text(a, false);
@@ -73,7 +75,7 @@ static bool print_article(void *arg, uint64_t seq, const void *data, size_t len)
 	/* printed, then saved (by the library, after this returns): a crash
 	 * in between prints this one again */
 	t->printed++;
-	return !t->write_failed && (t->count == 0 || t->printed < t->count);
+	return !t->write_failed && (t->count == 0 || t->printed < t->count) && !(t->to && seq >= t->to);
 }
 
 static void print_lost(void *arg, uint64_t from, uint64_t to)
@@ -104,12 +106,13 @@ static int tail(struct cli *c, struct tail_run *tr)
 		const char *arg = c->argv[i];
 		char *end;
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			printf("usage: newswire tail [--from SEQ] [--count N] [--checkpoint FILE] "
+			printf("usage: newswire tail [--from SEQ] [--to SEQ] [--count N] [--checkpoint FILE] "
 			       "[--filter EXPR]\n\n"
 			       "Prints new articles as JSON lines, each once and in seq order.\n"
 			       "--filter EXPR prints only the articles that match EXPR, in the\n"
 			       "rules' syntax: place:\"Lệ Thủy\" AND (ANTT OR \"an ninh\");\n"
-			       "--count then counts matching articles.\n"
+			       "--count then counts matching articles. --to SEQ exits after\n"
+			       "seq SEQ (printed or not).\n"
 			       "--from SEQ replays the journal from SEQ first; --count N exits\n"
 			       "after N articles. --checkpoint FILE saves the last seq printed\n"
 			       "and, when FILE exists, resumes after it (--from is then ignored);\n"
@@ -124,6 +127,10 @@ static int tail(struct cli *c, struct tail_run *tr)
 			t->count = strtoull(c->argv[++i], &end, 10);
 			if (*end || t->count == 0)
 				return cli_usage_error(c, "--count takes a number (1 or more)");
+		} else if (strcmp(arg, "--to") == 0 && i + 1 < c->argc) {
+			t->to = strtoull(c->argv[++i], &end, 10);
+			if (*end || t->to == 0)
+				return cli_usage_error(c, "--to takes a seq (1 or more)");
 		} else if (strcmp(arg, "--checkpoint") == 0 && i + 1 < c->argc) {
 			t->checkpoint = c->argv[++i];
 		} else if (strcmp(arg, "--filter") == 0 && i + 1 < c->argc) {

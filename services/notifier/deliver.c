@@ -310,8 +310,10 @@ static void on_child_exit(uv_process_t *p, int64_t status, int term_signal)
 	struct nw_delivery *d = c->d;
 	bool timed_out = c->timed_out;
 	child_close(c);
-	if (dv->closing)
-		return;   /* aborted: the row is delivered again after the restart */
+	if (dv->closing) {
+		nw_delivery_free_list(&d);   /* aborted: the row is delivered again after the restart */
+		return;
+	}
 	if (timed_out)
 		finish(dv, d, false, false, "killed after %d s without finishing", dv->exec_timeout_ms / 1000);
 	else if (term_signal)
@@ -434,12 +436,12 @@ static void file_done(uv_work_t *w, int status)
 {
 	struct file_job *j = w->data;
 	deliverer *dv = j->dv;
-	if (!dv->closing) {
-		if (j->error[0])
-			finish(dv, j->d, false, false, "%s", j->error);
-		else
-			finish(dv, j->d, true, false, NULL);
-	}
+	if (dv->closing)
+		nw_delivery_free_list(&j->d);   /* its outcome cannot be recorded any more */
+	else if (j->error[0])
+		finish(dv, j->d, false, false, "%s", j->error);
+	else
+		finish(dv, j->d, true, false, NULL);
 	free(j);
 	release_handle(dv);
 }
@@ -496,6 +498,7 @@ void deliverer_close(deliverer *dv)
 		curl_multi_remove_handle(dv->multi, t->easy);
 		curl_easy_cleanup(t->easy);
 		curl_slist_free_all(t->headers);
+		nw_delivery_free_list(&t->d);
 		free(t);
 	}
 	curl_multi_cleanup(dv->multi);

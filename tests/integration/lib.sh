@@ -47,3 +47,38 @@ finish() {
   echo "all checks passed"
   exit 0
 }
+# free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# The whole stack: write_stack_conf adds archiver/indexer/notifier sections
+# (databases under $T, ipc endpoints, metrics and search HTTP on free
+# ports) to the config write_conf wrote; extra lines for [notifier] follow.
+write_stack_conf() {
+  IDX_HTTP=$(free_port)
+  {
+    echo "[archiver]"
+    echo "db = $T/archive.db"
+    echo "[indexer]"
+    echo "db = $T/index.db"
+    echo "query = ipc://$T/run/query.ipc"
+    echo "http = 127.0.0.1:$IDX_HTTP"
+    echo "[notifier]"
+    echo "db = $T/notifier.db"
+    for line in "$@"; do echo "$line"; done
+  } >>"$T/newswire.conf"
+}
+SVC_DIR="$NW_BUILD_DIR/services"
+# start_svc NAME: starts newswire-NAME on the test's config; its pid goes
+# to the variable NAME_pid and to the tracked list.
+start_svc() {
+  "$SVC_DIR/$1/newswire-$1" -c "$T/newswire.conf" 2>>"$T/$1.log" &
+  eval "$1_pid=$!"
+  track $!
+}
+# stop_svc NAME: SIGTERM, wait, expect exit 0.
+stop_svc() {
+  eval "p=\$$1_pid"
+  kill -TERM "$p"; wait "$p"
+  expect_eq "$?" 0 "$1 exit code after SIGTERM"
+}

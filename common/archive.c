@@ -139,11 +139,7 @@ enum nw_err nw_archive_store(nw_archive *a, const struct nw_service_batch *b,
 	}
 	if (!err)
 		err = nw_db_checkpoint_set(a->db, CHECKPOINT_NAME, b->last_seq, msg, msglen);
-	if (!err)
-		err = nw_db_exec(a->db, "COMMIT", msg, msglen);
-	if (err)
-		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
-	return err;
+	return nw_db_finish(a->db, err, msg, msglen);
 }
 
 static bool all_digits(const char *s, size_t max)

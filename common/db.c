@@ -24,6 +24,15 @@ enum nw_err nw_db_exec(sqlite3 *db, const char *sql, char *msg, size_t msglen)
 	return NW_OK;
 }
 
+enum nw_err nw_db_finish(sqlite3 *db, enum nw_err err, char *msg, size_t msglen)
+{
+	if (!err)
+		err = nw_db_exec(db, "COMMIT", msg, msglen);
+	if (err)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
 enum nw_err nw_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, char *msg,
 			  size_t msglen)
 {

@@ -26,6 +26,10 @@ enum nw_err nw_db_exec(sqlite3 *db, const char *sql, char *msg, size_t msglen);
 enum nw_err nw_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, char *msg,
 			  size_t msglen);
 
+/* Ends the transaction begun with BEGIN: COMMIT when err is NW_OK (and
+ * returns that commit's result), else ROLLBACK and err. */
+enum nw_err nw_db_finish(sqlite3 *db, enum nw_err err, char *msg, size_t msglen);
+
 /* The checkpoint stored under name (table nw_checkpoint, created by
  * nw_db_open): NW_OK with *seq, NW_ENOTFOUND when none. */
 enum nw_err nw_db_checkpoint_get(sqlite3 *db, const char *name, uint64_t *seq);

@@ -276,16 +276,22 @@ static bool starts_operand(enum tok_kind k)
 	return k == TOK_TERM || k == TOK_LPAREN || k == TOK_NOT;
 }
 
-static struct nw_expr *parse_and(struct parser *p)
+static struct nw_expr *parse_and(struct parser *p);
+
+/* A left-associative chain: OR of ANDs, or AND of NOTs (AND may be left
+ * out between two operands). */
+static struct nw_expr *parse_chain(struct parser *p, enum nw_expr_kind kind)
 {
-	struct nw_expr *left = parse_not(p);
-	while (left && (p->tok.kind == TOK_AND || starts_operand(p->tok.kind))) {
-		if (p->tok.kind == TOK_AND && !next_token(p))
+	bool is_or = kind == NW_EXPR_OR;
+	struct nw_expr *left = is_or ? parse_and(p) : parse_not(p);
+	while (left && (is_or ? p->tok.kind == TOK_OR
+			      : p->tok.kind == TOK_AND || starts_operand(p->tok.kind))) {
+		if ((p->tok.kind == TOK_OR || p->tok.kind == TOK_AND) && !next_token(p))
 			break;
-		struct nw_expr *right = parse_not(p);
+		struct nw_expr *right = is_or ? parse_and(p) : parse_not(p);
 		if (!right)
 			break;
-		struct nw_expr *e = node(p, NW_EXPR_AND, left, right);
+		struct nw_expr *e = node(p, kind, left, right);
 		if (!e) {
 			nw_expr_free(&right);
 			break;
@@ -297,25 +303,14 @@ static struct nw_expr *parse_and(struct parser *p)
 	return left;
 }
 
+static struct nw_expr *parse_and(struct parser *p)
+{
+	return parse_chain(p, NW_EXPR_AND);
+}
+
 static struct nw_expr *parse_or(struct parser *p)
 {
-	struct nw_expr *left = parse_and(p);
-	while (left && p->tok.kind == TOK_OR) {
-		if (!next_token(p))
-			break;
-		struct nw_expr *right = parse_and(p);
-		if (!right)
-			break;
-		struct nw_expr *e = node(p, NW_EXPR_OR, left, right);
-		if (!e) {
-			nw_expr_free(&right);
-			break;
-		}
-		left = e;
-	}
-	if (p->failed)
-		nw_expr_free(&left);
-	return left;
+	return parse_chain(p, NW_EXPR_OR);
 }
 
 enum nw_err nw_expr_parse(const char *src, struct nw_expr **out, int *col, char *msg,

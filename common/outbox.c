@@ -153,11 +153,7 @@ enum nw_err nw_outbox_store(sqlite3 *db, const struct nw_rules *rules,
 	sqlite3_finalize(ins);
 	if (!err)
 		err = nw_db_checkpoint_set(db, CHECKPOINT_NAME, b->last_seq, msg, msglen);
-	if (!err)
-		err = nw_db_exec(db, "COMMIT", msg, msglen);
-	if (err)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return err;
+	return nw_db_finish(db, err, msg, msglen);
 }
 
 static enum nw_target_type type_of(const char *name)
@@ -291,11 +287,7 @@ enum nw_err nw_outbox_record(sqlite3 *db, const struct nw_delivery *list, int64_
 		}
 	}
 	sqlite3_finalize(st);
-	if (!err)
-		err = nw_db_exec(db, "COMMIT", msg, msglen);
-	if (err)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return err;
+	return nw_db_finish(db, err, msg, msglen);
 }
 
 void nw_outbox_count(sqlite3 *db, struct nw_outbox_counts *c)
@@ -366,9 +358,5 @@ enum nw_err nw_outbox_retry(sqlite3 *db, char *const *ids, size_t n, uint64_t *c
 		}
 	}
 	sqlite3_finalize(st);
-	if (!err)
-		err = nw_db_exec(db, "COMMIT", msg, msglen);
-	if (err)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return err;
+	return nw_db_finish(db, err, msg, msglen);
 }

@@ -290,11 +290,7 @@ enum nw_err nw_index_store(nw_index *ix, const struct nw_service_batch *b,
 		nw_buf_release(&parts[i]);
 	if (!err)
 		err = nw_db_checkpoint_set(ix->db, CHECKPOINT_NAME, b->last_seq, msg, msglen);
-	if (!err)
-		err = nw_db_exec(ix->db, "COMMIT", msg, msglen);
-	if (err)
-		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-	return err;
+	return nw_db_finish(ix->db, err, msg, msglen);
 }
 
 /* ---- queries ---- */

@@ -15,6 +15,9 @@
 #define EXACT_MARK '\x01'    /* starts an exact-form token */
 #define EXACT_QUERY '\x02'   /* starts a quoted query string wanting exact forms */
 #define MAX_LIMIT 1000
+#define RANK_WINDOW 2000
+#define NW_STR_(x) #x
+#define NW_STR(x) NW_STR_(x)
 
 /* ---- the tokenizer ---- */
 
@@ -125,11 +128,14 @@ static const char schema[] =
 	" source TEXT NOT NULL,"
 	" lang TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS meta_published_ts ON meta(published_ts);"
+	/* the weights of ORDER BY rank: title, lead, body, captions, people,
+	 * places, source, lang */
+	"INSERT INTO docs(docs, rank) VALUES('rank', 'bm25(10.0, 4.0, 1.0, 2.0, 3.0, 3.0, 0.0, 0.0)');"
 	"COMMIT;";
 
 struct nw_index {
 	sqlite3 *db;
-	sqlite3_stmt *meta, *doc, *query;
+	sqlite3_stmt *meta, *doc, *query, *ranked, *detail;
 };
 
 void nw_index_close(nw_index **ixp)
@@ -140,6 +146,8 @@ void nw_index_close(nw_index **ixp)
 	sqlite3_finalize(ix->meta);
 	sqlite3_finalize(ix->doc);
 	sqlite3_finalize(ix->query);
+	sqlite3_finalize(ix->ranked);
+	sqlite3_finalize(ix->detail);
 	nw_db_close(&ix->db);
 	free(ix);
 	*ixp = NULL;
@@ -174,17 +182,36 @@ enum nw_err nw_index_open(const char *path, bool readonly, nw_index **out, char 
 				    &ix->doc, msg, msglen);
 	if (!err)
 		err = nw_db_prepare(ix->db,
-				    "SELECT m.seq, m.id, m.title, m.published, m.source,"
-				    " bm25(docs, 10.0, 4.0, 1.0, 2.0, 3.0, 3.0, 0.0, 0.0),"
-				    " snippet(docs, -1, '<b>', '</b>', '…', 16),"
-				    " m.seq IN (SELECT rowid FROM docs WHERE docs MATCH ?2) AS exact"
+				    /* rank every match, keep the best; only they get a
+				     * snippet (the costly part), each by its rowid */
+				    "WITH top AS (SELECT docs.rowid AS seq,"
+				    "  bm25(docs, 10.0, 4.0, 1.0, 2.0, 3.0, 3.0, 0.0, 0.0) AS rank,"
+				    "  docs.rowid IN (SELECT rowid FROM docs WHERE docs MATCH ?2) AS exact"
 				    " FROM docs JOIN meta m ON m.seq = docs.rowid"
 				    " WHERE docs MATCH ?1"
 				    " AND (?3 IS NULL OR m.lang = ?3) AND (?4 IS NULL OR m.source = ?4)"
 				    " AND (?5 = 0 OR m.published_ts >= ?5) AND (?6 = 0 OR m.published_ts <= ?6)"
-				    " ORDER BY exact DESC, bm25(docs, 10.0, 4.0, 1.0, 2.0, 3.0, 3.0, 0.0, 0.0)"
-				    " LIMIT ?7",
+				    " ORDER BY exact DESC, rank LIMIT ?7)"
+				    " SELECT m.seq, m.id, m.title, m.published, m.source, top.rank,"
+				    "  (SELECT snippet(docs, -1, '<b>', '</b>', '…', 16) FROM docs"
+				    "   WHERE docs MATCH ?1 AND docs.rowid = top.seq),"
+				    "  top.exact"
+				    " FROM top JOIN meta m ON m.seq = top.seq ORDER BY top.exact DESC, top.rank",
 				    &ix->query, msg, msglen);
+	if (!err)
+		err = nw_db_prepare(ix->db,
+				    /* rank the newest RANK_WINDOW matches only: a bound on
+				     * the work for very common words (see search.h) */
+				    "SELECT rowid, rank FROM (SELECT rowid, rank FROM docs WHERE docs MATCH ?1"
+				    " ORDER BY rowid DESC LIMIT " NW_STR(RANK_WINDOW) ") ORDER BY rank LIMIT ?2",
+				    &ix->ranked, msg, msglen);
+	if (!err)
+		err = nw_db_prepare(ix->db,
+				    "SELECT m.id, m.title, m.published, m.source,"
+				    " snippet(docs, -1, '<b>', '</b>', '…', 16)"
+				    " FROM docs JOIN meta m ON m.seq = docs.rowid"
+				    " WHERE docs MATCH ?1 AND docs.rowid = ?2",
+				    &ix->detail, msg, msglen);
 	if (err) {
 		nw_index_close(&ix);
 		return err;
@@ -395,6 +422,90 @@ static bool has_words(const char *s)
 	return ok;
 }
 
+static double round3(double v)
+{
+	return (double)(long long)(v * 1000 + (v >= 0 ? 0.5 : -0.5)) / 1000;
+}
+
+static json_t *hit_json(sqlite3_int64 seq, const char *id, const char *title,
+			const char *published, const char *source, double score, const char *snippet)
+{
+	return json_pack("{s:I,s:s,s:s,s:o,s:s,s:f,s:s}", "seq", (json_int_t)seq, "id", id,
+			 "title", title, "published", published ? json_string(published) : json_null(),
+			 "source", source, "score", round3(score), "snippet", snippet ? snippet : "");
+}
+
+/* Appends the hits (seqs[i] with scores[i], in that order) with their
+ * meta and snippets to arr; FTS5 seeks each by its rowid. */
+static enum nw_err add_details(nw_index *ix, const char *match, const sqlite3_int64 *seqs,
+			       const double *scores, int n, json_t *arr)
+{
+	enum nw_err err = NW_OK;
+	sqlite3_stmt *st = ix->detail;
+	for (int i = 0; !err && i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, seqs[i]);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			json_t *hit = hit_json(seqs[i], (const char *)sqlite3_column_text(st, 0),
+					       (const char *)sqlite3_column_text(st, 1),
+					       (const char *)sqlite3_column_text(st, 2),
+					       (const char *)sqlite3_column_text(st, 3), scores[i],
+					       (const char *)sqlite3_column_text(st, 4));
+			if (!hit || json_array_append_new(arr, hit))
+				err = NW_ENOMEM;
+		} else if (rc != SQLITE_DONE) {
+			err = NW_EIO;
+		}
+	}
+	sqlite3_reset(st);
+	return err;
+}
+
+/* Without filters, FTS5 orders by rank itself: the exact-spelling hits
+ * first, then the folded ones not among them. */
+static enum nw_err search_ranked(nw_index *ix, const char *folded, const char *exact, int limit,
+				 json_t *arr)
+{
+	bool same = strcmp(folded, exact) == 0;   /* nothing to tell apart */
+	sqlite3_int64 seen[MAX_LIMIT];
+	double scores[MAX_LIMIT];
+	int nseen = 0;
+	enum nw_err err = NW_OK;
+	for (int pass = same ? 1 : 0; pass < 2 && !err && nseen < limit; pass++) {
+		sqlite3_stmt *st = ix->ranked;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, pass ? folded : exact, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, pass ? limit + nseen : limit);
+		/* collect first: the detail statement reads the same table */
+		sqlite3_int64 seqs[2 * MAX_LIMIT];
+		double ranks[2 * MAX_LIMIT];
+		int n = 0, rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 2 * MAX_LIMIT) {
+			seqs[n] = sqlite3_column_int64(st, 0);
+			ranks[n++] = sqlite3_column_double(st, 1);
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			err = NW_EIO;
+		sqlite3_reset(st);
+		int first = nseen;
+		for (int i = 0; !err && i < n && nseen < limit; i++) {
+			bool dup = false;
+			for (int k = 0; k < nseen && !dup; k++)
+				dup = seen[k] == seqs[i];
+			if (dup)
+				continue;
+			bool is_exact = pass == 0 || same;
+			scores[nseen] = -ranks[i] + (is_exact ? 1000.0 : 0);
+			seen[nseen++] = seqs[i];
+		}
+		if (!err)
+			err = add_details(ix, folded, seen + first, scores + first, nseen - first, arr);
+	}
+	return err;
+}
+
 enum nw_err nw_search(nw_index *ix, const struct nw_search_query *q, json_t **hits, char *msg,
 		      size_t msglen)
 {
@@ -423,6 +534,20 @@ enum nw_err nw_search(nw_index *ix, const struct nw_search_query *q, json_t **hi
 		return err;
 	}
 	nw_expr_free(&e);
+	if (!q->lang && !q->source && !q->since && !q->until) {
+		json_t *arr = json_array();
+		err = arr ? search_ranked(ix, folded.data, exact.data, limit, arr) : NW_ENOMEM;
+		if (err) {
+			snprintf(msg, msglen, "search failed: %s",
+				 err == NW_ENOMEM ? "out of memory" : sqlite3_errmsg(ix->db));
+			json_decref(arr);
+		} else {
+			*hits = arr;
+		}
+		nw_buf_release(&folded);
+		nw_buf_release(&exact);
+		return err;
+	}
 	sqlite3_stmt *st = ix->query;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, folded.data, -1, SQLITE_STATIC);
@@ -436,15 +561,11 @@ enum nw_err nw_search(nw_index *ix, const struct nw_search_query *q, json_t **hi
 	int rc;
 	while (arr && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		double score = -sqlite3_column_double(st, 5) + (sqlite3_column_int(st, 7) ? 1000.0 : 0);
-		const char *published = (const char *)sqlite3_column_text(st, 3);
-		json_t *hit = json_pack("{s:I,s:s,s:s,s:o,s:s,s:f,s:s}",
-			"seq", (json_int_t)sqlite3_column_int64(st, 0),
-			"id", (const char *)sqlite3_column_text(st, 1),
-			"title", (const char *)sqlite3_column_text(st, 2),
-			"published", published ? json_string(published) : json_null(),
-			"source", (const char *)sqlite3_column_text(st, 4),
-			"score", (double)(long long)(score * 1000 + (score >= 0 ? 0.5 : -0.5)) / 1000,
-			"snippet", (const char *)sqlite3_column_text(st, 6));
+		json_t *hit = hit_json(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+				       (const char *)sqlite3_column_text(st, 2),
+				       (const char *)sqlite3_column_text(st, 3),
+				       (const char *)sqlite3_column_text(st, 4), score,
+				       (const char *)sqlite3_column_text(st, 6));
 		if (!hit || json_array_append_new(arr, hit)) {
 			json_decref(arr);
 			arr = NULL;

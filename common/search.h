@@ -7,7 +7,13 @@
  * form is also indexed in that exact form at the same position, so a
  * query can tell "đường" from "dương": hits that match the query's exact
  * spelling rank above hits that match only folded. Within each group,
- * bm25 with title weighted above lead, places, people, captions, body. */
+ * bm25 with title weighted above lead, places, people, captions, body.
+ *
+ * Ranking every match costs time in proportion to the matches, which for
+ * the most common words is most of the index; so an unfiltered query
+ * ranks the 2,000 newest articles that match (per spelling group), and a
+ * query with lang, source or date filters ranks every match that passes
+ * them. */
 #ifndef NW_SEARCH_H
 #define NW_SEARCH_H
 

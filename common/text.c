@@ -485,11 +485,14 @@ nomem:
 	return NW_ENOMEM;
 }
 
-/* Appends the folded form of cp (a word character) to b. */
+/* Appends the folded form of cp (a word character) to b, which has room
+ * for at least 4 bytes; may grow it for a long decomposition. */
 static enum nw_err fold_cp(int32_t cp, const struct nw_cp *c, nw_buf *b)
 {
-	if (c->fold)
-		return nw_buf_putc(b, c->fold);
+	if (c->fold) {
+		b->data[b->len++] = c->fold;
+		return NW_OK;
+	}
 	utf8proc_int32_t dec[32];
 	int last = 0;
 	utf8proc_ssize_t k = utf8proc_decompose_char(cp, dec, 32,
@@ -504,6 +507,16 @@ static enum nw_err fold_cp(int32_t cp, const struct nw_cp *c, nw_buf *b)
 		if (nw_buf_append(b, enc, nw_utf8_encode(d, enc)))
 			return NW_ENOMEM;
 	}
+	return NW_OK;
+}
+
+/* Room for one more code point in both forms (the common case is a test). */
+static inline enum nw_err word_room(nw_buf *folded, nw_buf *exact)
+{
+	if (folded->cap - folded->len < 8 && nw_buf_reserve(folded, 64))
+		return NW_ENOMEM;
+	if (exact->cap - exact->len < 8 && nw_buf_reserve(exact, 64))
+		return NW_ENOMEM;
 	return NW_OK;
 }
 
@@ -531,11 +544,16 @@ enum nw_err nw_text_words(const char *s, size_t n, nw_word_fn fn, void *arg)
 				start = at;
 				folded.len = exact.len = 0;
 			}
-			char enc[4];
+			if ((err = word_room(&folded, &exact)))
+				break;
 			int32_t lower = c.lower ? c.lower : cp;
-			if (fold_cp(cp, &c, &folded) ||
-			    nw_buf_append(&exact, enc, nw_utf8_encode(lower, enc)))
-				err = NW_ENOMEM;
+			if (cp < 0x80) {   /* ASCII: folded and exact are the lower case */
+				folded.data[folded.len++] = (char)lower;
+				exact.data[exact.len++] = (char)lower;
+				continue;
+			}
+			exact.len += nw_utf8_encode(lower, exact.data + exact.len);
+			err = fold_cp(cp, &c, &folded);
 			continue;
 		}
 		if (start && folded.len) {

@@ -19,6 +19,7 @@ printf '%s\n' '#!/bin/sh' \
   "echo \"\$NEWSWIRE_RULE \$NEWSWIRE_SEQ \$NEWSWIRE_DELIVERY_ID \$title\" >>$T/exec.log" >"$T/alert.sh"
 chmod +x "$T/alert.sh"
 
+LATE_PORT=$(free_port)   # nobody listens there until later
 RULE_QB='place:"Lệ Thủy" AND (ANTQ OR "an ninh")'
 RULE_FB='"bóng đá" OR "V-League"'
 {
@@ -40,13 +41,19 @@ RULE_FB='"bóng đá" OR "V-League"'
   echo "notify = webhook http://127.0.0.1:$(cat "$T/port.500")/hook"
   echo "secret = $SECRET"
   echo
+  echo "[rule receiver-down]"
+  echo "match = title:\"máy chủ trở lại\""
+  echo "notify = webhook http://127.0.0.1:$LATE_PORT/hook"
+  echo "secret = $SECRET"
+  echo
   echo "[rule always-404]"
   echo "match = title:\"Lệ Thủy\""
   echo "notify = webhook http://127.0.0.1:$(cat "$T/port.404")/hook"
   echo "secret = $SECRET"
 } >"$T/rules.conf"
 write_conf
-write_stack_conf "rules = $T/rules.conf" "max_attempts = 2" "retry_base = 1s"
+write_stack_conf "rules = $T/rules.conf" "max_attempts = 4" "retry_base = 1s" \
+  "metrics = 127.0.0.1:$(free_port)"
 nw() { "$NW_BIN" -c "$T/newswire.conf" "$@"; }
 
 # a bad rules file stops the notifier at start with file:line:col
@@ -122,13 +129,23 @@ expect_eq "$(grep -c '^bad ' "$T/hooks.log")" 0 "webhooks with a bad signature"
 grep -q "^quang-binh $seed msg_${seed}_quang-binh_1 Huyện Lệ Thủy" "$T/exec.log" ||
   fail "exec did not get the seed on stdin: $(head -2 "$T/exec.log")"
 
-# --- dead letters: 500 twice (max_attempts = 2), 404 at once ---
+# --- a receiver that is down at first: the first attempt fails, the
+# retry after the backoff reaches it once it is up ---
+printf 'Tin về máy chủ trở lại\n\nMột bài để thử người nhận webhook chưa chạy.\n' >"$T/late.txt"
+late=$(nw submit "$T/late.txt" | awk '{print $1}')
+first_failed() { grep -q 'delivery failed.*rule=receiver-down' "$T/notifier.log"; }
+wait_until 30 first_failed || fail "no failed attempt at the receiver that is down"
+python3 "$RECV" "$T/port.late" "$T/hooks_late.log" "$SECRET" --port "$LATE_PORT" & track $!
+arrived() { grep -q "^ok msg_${late}_receiver-down_0 receiver-down $late" "$T/hooks_late.log" 2>/dev/null; }
+wait_until 30 arrived || fail "the delivery never reached the receiver once it was up"
+
+# --- dead letters: 500 four times (max_attempts = 4), 404 at once ---
 dead() { [ "$(nw dlq list 2>/dev/null | wc -l)" -ge 2 ]; }
 wait_until 60 dead || fail "dead letters: $(nw dlq list 2>&1)"
 nw dlq list >"$T/dlq"
-grep '"rule":"always-500"' "$T/dlq" | grep -q '"attempts":2,"error":"HTTP 500"' || fail "500 dead letter: $(cat "$T/dlq")"
+grep '"rule":"always-500"' "$T/dlq" | grep -q '"attempts":4,"error":"HTTP 500"' || fail "500 dead letter: $(cat "$T/dlq")"
 grep '"rule":"always-404"' "$T/dlq" | grep -q '"attempts":1,"error":"HTTP 404"' || fail "404 dead letter: $(cat "$T/dlq")"
-expect_eq "$(grep -c "^status msg_${seed}_always-500_0 500" "$T/hooks500.log")" 2 "attempts at the 500 receiver"
+expect_eq "$(grep -c "^status msg_${seed}_always-500_0 500" "$T/hooks500.log")" 4 "attempts at the 500 receiver"
 expect_eq "$(grep -c "^status msg_${seed}_always-404_0 404" "$T/hooks404.log")" 1 "attempts at the 404 receiver"
 # retry: queued again, tried again
 nw dlq retry --all >"$T/retry" || fail "dlq retry"
@@ -136,6 +153,10 @@ grep -q '^2 dead letters queued again' "$T/retry" || fail "dlq retry said: $(cat
 more_404() { [ "$(grep -c . "$T/hooks404.log")" -ge 2 ]; }
 wait_until 30 more_404 || fail "retried dead letter not attempted again"
 nw dlq retry msg_0_nothing_0 >/dev/null 2>&1; expect_eq "$?" 1 "dlq retry of an unknown id"
+
+# stats reads every service's metrics endpoint
+nw stats >"$T/stats" 2>&1 || fail "newswire stats: $(cat "$T/stats")"
+grep -q "newswire_notifier_delivered_total" "$T/stats" || fail "stats without the notifier: $(head -5 "$T/stats")"
 
 for s in ingestd archiver indexer notifier; do stop_svc $s; done
 grep -q 'level=error' "$T/archiver.log" "$T/indexer.log" "$T/notifier.log" &&

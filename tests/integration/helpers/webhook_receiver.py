@@ -6,11 +6,14 @@ of every POST and appends one line per delivery to a log:
 It answers 204 for good deliveries, 400 for bad ones, or always STATUS
 when --status is given (to simulate a failing receiver).
     webhook_receiver.py PORT_FILE LOG SECRET [--status CODE]
-It binds 127.0.0.1 on a free port and writes the port to PORT_FILE."""
+It binds 127.0.0.1 on a free port (or on PORT with --port PORT) and writes
+the port to PORT_FILE."""
 import base64, hashlib, hmac, http.server, json, sys
 
 port_file, log_path, secret = sys.argv[1], sys.argv[2], sys.argv[3]
-forced = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--status" else None
+opts = dict(zip(sys.argv[4::2], sys.argv[5::2]))
+forced = int(opts["--status"]) if "--status" in opts else None
+port = int(opts.get("--port", "0"))
 key = base64.b64decode(secret[6:]) if secret.startswith("whsec_") else secret.encode()
 
 
@@ -39,7 +42,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
-server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+server = http.server.HTTPServer(("127.0.0.1", port), Handler)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 import os

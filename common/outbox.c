@@ -242,7 +242,8 @@ static int64_t backoff_ms(const struct nw_retry_policy *p, int attempts)
 		step *= 2;
 	if (step > p->max_ms)
 		step = p->max_ms;
-	return step / 2 + (int64_t)(((double)rand() / RAND_MAX) * (double)(step / 2));
+	int64_t half = step / 2;
+	return half + (int64_t)(((double)rand() / RAND_MAX) * (double)half);
 }
 
 enum nw_err nw_outbox_record(sqlite3 *db, const struct nw_delivery *list, int64_t now,

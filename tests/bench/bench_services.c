@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 		return 1;
 	printf("bench-services: %zu articles (the dev corpus's %zu looped), work dir %s\n", total,
 	       nbase, tmp);
-	const size_t batch = 1000;
+	const size_t batch = getenv("NW_BENCH_BATCH") ? strtoul(getenv("NW_BENCH_BATCH"), NULL, 10) : 1000;
 	struct nw_service_batch b = { 0 };
 	char path[256], msg[512];
 

@@ -30,7 +30,7 @@ RULES
 fi
 nw() { "$cli" --set notifier.rules=var/rules.conf "$@"; }
 
-nw up 2>>var/services.log &
+"$cli" --set notifier.rules=var/rules.conf up 2>>var/services.log &
 pid=$!
 stop() {
   trap - INT TERM EXIT

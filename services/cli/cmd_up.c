@@ -59,7 +59,7 @@ static void say(const char *fmt, ...)
  * services/NAME/, or on PATH. */
 static bool find_daemon(const char *name, char *out, size_t outlen)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX - 64];   /* room for the name after the directory */
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';
@@ -152,6 +152,11 @@ static void maybe_done(struct up *u)
 			return;
 	uv_close((uv_handle_t *)&u->sigint, NULL);
 	uv_close((uv_handle_t *)&u->sigterm, NULL);
+	/* exiting: a second signal (the script that started us stopping us
+	 * after the terminal's Ctrl-C) changes nothing; set after the
+	 * uv_close, which restores the default disposition */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	uv_timer_stop(&u->kill_timer);
 	uv_close((uv_handle_t *)&u->kill_timer, NULL);
 	for (size_t i = 0; i < 4; i++) {

@@ -7,7 +7,8 @@
 #    then restarted: tail reconnects and replays.
 set -u
 . "$NW_SOURCE_DIR/tests/integration/lib.sh"
-write_conf "max_article_bytes = 8MB" "publish_hwm = 500"
+MPORT=$(free_port)
+write_conf "max_article_bytes = 8MB" "publish_hwm = 500" "metrics = 127.0.0.1:$MPORT"
 nw() { "$NW_BIN" -c "$T/newswire.conf" "$@"; }
 "$D" -c "$T/newswire.conf" 2>>"$T/ingestd.log" & ipid=$!; track $ipid
 
@@ -31,8 +32,12 @@ nw submit "$T/batch0.json" >/dev/null || fail "first batch"
 # run the tail itself (not under timeout(1)): the SIGSTOP below must reach it
 "$NW_BIN" -c "$T/newswire.conf" tail --from 1 --count "$TOTAL" >"$T/tail" &
 tpid=$!; track $tpid
-# wait until the subscriber has caught up with the first batch, then freeze it
+# wait until the subscriber has caught up with the first batch (by replay)
+# and ingestd's publish socket has its subscriptions (article and hb), so
+# what is published next is queued for it; then freeze it
 while [ "$(wc -l <"$T/tail")" -lt 1000 ]; do sleep 0.1; done
+subscribed() { curl -s "http://127.0.0.1:$MPORT/metrics" | grep -qx 'newswire_subscribers 2'; }
+wait_until 30 subscribed || fail "the subscription never reached ingestd"
 kill -STOP $tpid
 b=1
 while [ $b -lt 12 ]; do nw submit "$T/batch$b.json" >/dev/null || fail "batch $b"; b=$((b + 1)); done

@@ -1,6 +1,8 @@
 /* Command line, configuration and logging set-up shared by the daemons. */
 #include "common/daemon.h"
 
+#include <signal.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -76,4 +78,35 @@ int nw_daemon_init(int argc, char **argv, const char *section, const char *usage
 	nw_log_init(section, level);
 	*cfgp = cfg;
 	return -1;
+}
+
+void nw_signals_start(uv_loop_t *loop, struct nw_signals *s, bool hup, uv_signal_cb cb,
+		      void *data)
+{
+	s->with_hup = hup;
+	s->closed = false;
+	uv_signal_init(loop, &s->intr);
+	uv_signal_init(loop, &s->term);
+	s->intr.data = s->term.data = data;
+	uv_signal_start(&s->intr, cb, SIGINT);
+	uv_signal_start(&s->term, cb, SIGTERM);
+	if (hup) {
+		uv_signal_init(loop, &s->hup);
+		s->hup.data = data;
+		uv_signal_start(&s->hup, cb, SIGHUP);
+	}
+}
+
+void nw_signals_close(struct nw_signals *s)
+{
+	if (s->closed)
+		return;
+	s->closed = true;
+	uv_close((uv_handle_t *)&s->intr, NULL);
+	uv_close((uv_handle_t *)&s->term, NULL);
+	if (s->with_hup)
+		uv_close((uv_handle_t *)&s->hup, NULL);
+	/* after the uv_close: closing the last handle restores the default */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 }

@@ -31,7 +31,7 @@ struct nw_service {
 	double commit_started;
 	uint64_t committed;        /* the checkpoint in the database */
 	bool paused, draining, failed, closed;
-	uv_signal_t sigint, sigterm, sighup;
+	struct nw_signals signals;
 	uv_timer_t deadline;
 	nw_http_server *http;
 	struct {
@@ -256,14 +256,8 @@ static void maybe_finish(nw_service *svc)
 		return;
 	}
 	svc->closed = true;
-	uv_close((uv_handle_t *)&svc->sigint, NULL);
-	uv_close((uv_handle_t *)&svc->sigterm, NULL);
-	uv_close((uv_handle_t *)&svc->sighup, NULL);
+	nw_signals_close(&svc->signals);
 	uv_close((uv_handle_t *)&svc->deadline, NULL);
-	/* exiting now: a second signal changes nothing (set after the
-	 * uv_close, which restores the default disposition) */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
 	nw_info("stopped", "checkpoint", NW_U64(svc->committed),
 		"articles", NW_U64(svc->stats.articles), "commits", NW_U64(svc->stats.commits));
 }
@@ -320,14 +314,9 @@ int nw_service_run(const struct nw_service_ops *ops, void *impl, const nw_config
 	svc.filling->last_seq = checkpoint;
 	svc.batches[1].last_seq = checkpoint;
 	char msg[512];
-	uv_signal_init(svc.loop, &svc.sigint);
-	uv_signal_init(svc.loop, &svc.sigterm);
-	uv_signal_init(svc.loop, &svc.sighup);
 	uv_timer_init(svc.loop, &svc.deadline);
-	svc.sigint.data = svc.sigterm.data = svc.sighup.data = svc.deadline.data = &svc;
-	uv_signal_start(&svc.sigint, on_signal, SIGINT);
-	uv_signal_start(&svc.sigterm, on_signal, SIGTERM);
-	uv_signal_start(&svc.sighup, on_signal, SIGHUP);
+	svc.deadline.data = &svc;
+	nw_signals_start(svc.loop, &svc.signals, true, on_signal, &svc);
 
 	const char *metrics = nw_config_str(cfg, ops->name, "metrics");
 	if (*metrics && !(svc.http = nw_http_listen(svc.loop, metrics, 4096, on_http, &svc, msg,
@@ -363,9 +352,7 @@ fail:
 		ops->stop(impl);
 	nw_http_close(svc.http);
 	svc.closed = true;
-	uv_close((uv_handle_t *)&svc.sigint, NULL);
-	uv_close((uv_handle_t *)&svc.sigterm, NULL);
-	uv_close((uv_handle_t *)&svc.sighup, NULL);
+	nw_signals_close(&svc.signals);
 	uv_close((uv_handle_t *)&svc.deadline, NULL);
 	uv_run(svc.loop, UV_RUN_DEFAULT);
 out:

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "common/daemon.h"
 #include "common/util.h"
 #include "services/cli/cli.h"
 
@@ -38,7 +39,7 @@ struct up {
 	uv_loop_t *loop;
 	struct cli *cli;
 	struct child children[4];
-	uv_signal_t sigint, sigterm;
+	struct nw_signals signals;
 	uv_timer_t kill_timer;
 	bool stopping;
 };
@@ -150,13 +151,7 @@ static void maybe_done(struct up *u)
 	for (size_t i = 0; i < 4; i++)
 		if (u->children[i].running)
 			return;
-	uv_close((uv_handle_t *)&u->sigint, NULL);
-	uv_close((uv_handle_t *)&u->sigterm, NULL);
-	/* exiting: a second signal (the script that started us stopping us
-	 * after the terminal's Ctrl-C) changes nothing; set after the
-	 * uv_close, which restores the default disposition */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
+	nw_signals_close(&u->signals);
 	uv_timer_stop(&u->kill_timer);
 	uv_close((uv_handle_t *)&u->kill_timer, NULL);
 	for (size_t i = 0; i < 4; i++) {
@@ -290,11 +285,7 @@ int cmd_up(struct cli *c)
 			return EXIT_FAIL;
 		}
 	}
-	uv_signal_init(u.loop, &u.sigint);
-	uv_signal_init(u.loop, &u.sigterm);
-	u.sigint.data = u.sigterm.data = &u;
-	uv_signal_start(&u.sigint, on_signal, SIGINT);
-	uv_signal_start(&u.sigterm, on_signal, SIGTERM);
+	nw_signals_start(u.loop, &u.signals, false, on_signal, &u);
 	uv_timer_init(u.loop, &u.kill_timer);
 	u.kill_timer.data = &u;
 	say("starting ingestd, archiver, indexer, notifier (config: %s)",

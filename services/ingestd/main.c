@@ -13,21 +13,14 @@
 struct app {
 	uv_loop_t *loop;
 	ingestd *d;
-	uv_signal_t sigint, sigterm, sighup;
+	struct nw_signals signals;
 	uv_timer_t deadline;
 	bool stopping;
 };
 
 static void close_handles(struct app *a)
 {
-	uv_close((uv_handle_t *)&a->sigint, NULL);
-	uv_close((uv_handle_t *)&a->sigterm, NULL);
-	/* exiting now: a second SIGINT/SIGTERM (a terminal's Ctrl-C reaches a
-	 * whole process group, a supervisor may send its own) changes nothing.
-	 * After the uv_close: closing the last handle restores the default. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	uv_close((uv_handle_t *)&a->sighup, NULL);
+	nw_signals_close(&a->signals);
 	if (uv_is_active((uv_handle_t *)&a->deadline))
 		uv_timer_stop(&a->deadline);
 	if (!uv_is_closing((uv_handle_t *)&a->deadline))
@@ -76,18 +69,13 @@ int main(int argc, char **argv)
 		nw_config_destroy(&cfg);
 		return NW_EXIT_FAIL;
 	}
-	uv_signal_init(a.loop, &a.sigint);
-	uv_signal_init(a.loop, &a.sigterm);
-	uv_signal_init(a.loop, &a.sighup);
 	uv_timer_init(a.loop, &a.deadline);
-	a.sigint.data = a.sigterm.data = a.sighup.data = a.deadline.data = &a;
-	uv_signal_start(&a.sigint, on_signal, SIGINT);
-	uv_signal_start(&a.sigterm, on_signal, SIGTERM);
-	uv_signal_start(&a.sighup, on_signal, SIGHUP);
+	a.deadline.data = &a;
+	nw_signals_start(a.loop, &a.signals, true, on_signal, &a);
 	uv_run(a.loop, UV_RUN_DEFAULT);
 	bool failed = ingestd_failed(a.d);
 	if (!a.stopping || failed) {
-		if (!uv_is_closing((uv_handle_t *)&a.sigint))
+		if (!a.signals.closed)
 			close_handles(&a);
 		uv_run(a.loop, UV_RUN_DEFAULT);
 	}

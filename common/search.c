@@ -135,7 +135,7 @@ static const char schema[] =
 
 struct nw_index {
 	sqlite3 *db;
-	sqlite3_stmt *meta, *doc, *query, *ranked, *detail;
+	sqlite3_stmt *meta, *doc, *query, *ranked, *detail, *filter;
 };
 
 void nw_index_close(nw_index **ixp)
@@ -148,6 +148,7 @@ void nw_index_close(nw_index **ixp)
 	sqlite3_finalize(ix->query);
 	sqlite3_finalize(ix->ranked);
 	sqlite3_finalize(ix->detail);
+	sqlite3_finalize(ix->filter);
 	nw_db_close(&ix->db);
 	free(ix);
 	*ixp = NULL;
@@ -212,6 +213,12 @@ enum nw_err nw_index_open(const char *path, bool readonly, nw_index **out, char 
 				    " FROM docs JOIN meta m ON m.seq = docs.rowid"
 				    " WHERE docs MATCH ?1 AND docs.rowid = ?2",
 				    &ix->detail, msg, msglen);
+	if (!err)
+		err = nw_db_prepare(ix->db,
+				    "SELECT 1 FROM meta WHERE seq = ?1"
+				    " AND (?2 IS NULL OR lang = ?2) AND (?3 IS NULL OR source = ?3)"
+				    " AND (?4 = 0 OR published_ts >= ?4) AND (?5 = 0 OR published_ts <= ?5)",
+				    &ix->filter, msg, msglen);
 	if (err) {
 		nw_index_close(&ix);
 		return err;
@@ -463,26 +470,54 @@ static enum nw_err add_details(nw_index *ix, const char *match, const sqlite3_in
 	return err;
 }
 
-/* Without filters, FTS5 orders by rank itself: the exact-spelling hits
- * first, then the folded ones not among them. */
-static enum nw_err search_ranked(nw_index *ix, const char *folded, const char *exact, int limit,
-				 json_t *arr)
+static bool has_filters(const struct nw_search_query *q)
+{
+	return q->lang || q->source || q->since || q->until;
+}
+
+/* Whether seq passes the query's filters. */
+static bool passes(nw_index *ix, const struct nw_search_query *q, sqlite3_int64 seq)
+{
+	if (!has_filters(q))
+		return true;
+	sqlite3_stmt *st = ix->filter;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, seq);
+	bind_text(st, 2, q->lang);
+	bind_text(st, 3, q->source);
+	sqlite3_bind_int64(st, 4, q->since);
+	sqlite3_bind_int64(st, 5, q->until);
+	bool ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return ok;
+}
+
+/* FTS5 ranks the newest RANK_WINDOW matches itself: the exact-spelling
+ * hits first, then the folded ones not among them; filters are checked on
+ * the ranked candidates. *complete is false when filters left fewer hits
+ * than wanted from a full window (older matches might pass them: the
+ * caller then ranks every match). */
+static enum nw_err search_ranked(nw_index *ix, const struct nw_search_query *q,
+				 const char *folded, const char *exact, int limit, json_t *arr,
+				 bool *complete)
 {
 	bool same = strcmp(folded, exact) == 0;   /* nothing to tell apart */
+	bool filtered = has_filters(q);
 	sqlite3_int64 seen[MAX_LIMIT];
 	double scores[MAX_LIMIT];
 	int nseen = 0;
 	enum nw_err err = NW_OK;
+	*complete = true;
 	for (int pass = same ? 1 : 0; pass < 2 && !err && nseen < limit; pass++) {
 		sqlite3_stmt *st = ix->ranked;
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, pass ? folded : exact, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, pass ? limit + nseen : limit);
+		sqlite3_bind_int(st, 2, filtered ? RANK_WINDOW : pass ? limit + nseen : limit);
 		/* collect first: the detail statement reads the same table */
-		sqlite3_int64 seqs[2 * MAX_LIMIT];
-		double ranks[2 * MAX_LIMIT];
+		static __thread sqlite3_int64 seqs[RANK_WINDOW];
+		static __thread double ranks[RANK_WINDOW];
 		int n = 0, rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 2 * MAX_LIMIT) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < RANK_WINDOW) {
 			seqs[n] = sqlite3_column_int64(st, 0);
 			ranks[n++] = sqlite3_column_double(st, 1);
 		}
@@ -494,14 +529,18 @@ static enum nw_err search_ranked(nw_index *ix, const char *folded, const char *e
 			bool dup = false;
 			for (int k = 0; k < nseen && !dup; k++)
 				dup = seen[k] == seqs[i];
-			if (dup)
+			if (dup || !passes(ix, q, seqs[i]))
 				continue;
 			bool is_exact = pass == 0 || same;
 			scores[nseen] = -ranks[i] + (is_exact ? 1000.0 : 0);
 			seen[nseen++] = seqs[i];
 		}
-		if (!err)
+		if (filtered && nseen < limit && n == RANK_WINDOW)
+			*complete = false;
+		if (!err && *complete)
 			err = add_details(ix, folded, seen + first, scores + first, nseen - first, arr);
+		if (!*complete)
+			break;
 	}
 	return err;
 }
@@ -534,9 +573,12 @@ enum nw_err nw_search(nw_index *ix, const struct nw_search_query *q, json_t **hi
 		return err;
 	}
 	nw_expr_free(&e);
-	if (!q->lang && !q->source && !q->since && !q->until) {
-		json_t *arr = json_array();
-		err = arr ? search_ranked(ix, folded.data, exact.data, limit, arr) : NW_ENOMEM;
+	json_t *ranked = json_array();
+	bool complete = false;
+	err = ranked ? search_ranked(ix, q, folded.data, exact.data, limit, ranked, &complete)
+		     : NW_ENOMEM;
+	if (err || complete) {
+		json_t *arr = ranked;
 		if (err) {
 			snprintf(msg, msglen, "search failed: %s",
 				 err == NW_ENOMEM ? "out of memory" : sqlite3_errmsg(ix->db));
@@ -548,6 +590,7 @@ enum nw_err nw_search(nw_index *ix, const struct nw_search_query *q, json_t **hi
 		nw_buf_release(&exact);
 		return err;
 	}
+	json_decref(ranked);   /* filters left too few in the window: rank them all */
 	sqlite3_stmt *st = ix->query;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, folded.data, -1, SQLITE_STATIC);

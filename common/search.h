@@ -10,10 +10,10 @@
  * bm25 with title weighted above lead, places, people, captions, body.
  *
  * Ranking every match costs time in proportion to the matches, which for
- * the most common words is most of the index; so an unfiltered query
- * ranks the 2,000 newest articles that match (per spelling group), and a
- * query with lang, source or date filters ranks every match that passes
- * them. */
+ * the most common words is most of the index; so a query ranks the
+ * 2,000 newest articles that match (per spelling group) and keeps the
+ * best that pass its lang, source and date filters. Only when filters
+ * leave too few hits from a full window are all matches ranked. */
 #ifndef NW_SEARCH_H
 #define NW_SEARCH_H
 

@@ -235,6 +235,50 @@ static void filters(void **state)
 	json_decref(hits);
 }
 
+/* More matches than the ranking window, the newest of them filtered out:
+ * the older ones that pass the filter are still found. */
+static void filters_beyond_the_window(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seq = nw_index_checkpoint(f->ix);
+	struct nw_service_batch b = { 0 };
+	for (int i = 0; i < 5; i++) {   /* oldest: the Vietnamese ones */
+		nw_article *a = simple("Cá ngựa vằn zebrafish", "Nghiên cứu zebrafish mới.", "vi", "lab");
+		char t[64];
+		snprintf(t, sizeof(t), "Cá ngựa vằn zebrafish %d", i);
+		free(a->title);
+		a->title = nw_strdup(t);
+		add(&b, a, ++seq);
+		nw_article_destroy(&a);
+	}
+	for (int i = 0; i < 2100; i++) {   /* newer: English */
+		nw_article *a = simple("Zebrafish study", "A new zebrafish study.", "en", "lab");
+		char t[64];
+		snprintf(t, sizeof(t), "Zebrafish study %d", i);
+		free(a->title);
+		a->title = nw_strdup(t);
+		add(&b, a, ++seq);
+		nw_article_destroy(&a);
+	}
+	struct nw_index_store_stats st = { 0 };
+	char msg[256];
+	assert_int_equal(nw_index_store(f->ix, &b, &st, msg, sizeof(msg)), NW_OK);
+	free(b.items);
+	nw_buf_release(&b.data);
+	struct nw_search_query q = { .q = "zebrafish", .lang = "vi", .limit = 10 };
+	json_t *hits = search(f, &q);
+	assert_int_equal(json_array_size(hits), 5);
+	json_decref(hits);
+	q = (struct nw_search_query){ .q = "zebrafish", .lang = "en", .limit = 10 };
+	hits = search(f, &q);
+	assert_int_equal(json_array_size(hits), 10);
+	json_decref(hits);
+	q = (struct nw_search_query){ .q = "zebrafish", .source = "nowhere" };
+	hits = search(f, &q);
+	assert_int_equal(json_array_size(hits), 0);
+	json_decref(hits);
+}
+
 static void bad_queries(void **state)
 {
 	struct fixture *f = *state;
@@ -276,6 +320,7 @@ int main(void)
 		cmocka_unit_test(every_spelling_finds_the_seed),
 		cmocka_unit_test(exact_spelling_ranks_first),
 		cmocka_unit_test(filters),
+		cmocka_unit_test(filters_beyond_the_window),
 		cmocka_unit_test(bad_queries),
 		cmocka_unit_test(reopen_read_only),
 	};

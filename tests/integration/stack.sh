@@ -154,11 +154,28 @@ more_404() { [ "$(grep -c . "$T/hooks404.log")" -ge 2 ]; }
 wait_until 30 more_404 || fail "retried dead letter not attempted again"
 nw dlq retry msg_0_nothing_0 >/dev/null 2>&1; expect_eq "$?" 1 "dlq retry of an unknown id"
 
+# --- SIGHUP reloads the rules; a broken file is refused and the old rules stay ---
+cp "$T/rules.conf" "$T/rules.good"
+printf '\n[rule reloaded]\nmatch = "sau khi nạp lại"\nnotify = file %s/alerts/reloaded.jsonl\n' "$T" >>"$T/rules.conf"
+kill -HUP "$notifier_pid"
+reloaded() { grep -q 'msg="rules reloaded" rules=6' "$T/notifier.log"; }
+wait_until 10 reloaded || fail "no reload after SIGHUP: $(grep -i reload "$T/notifier.log" | tail -2)"
+printf 'Tin sau khi nạp lại\n\nBài thử quy tắc mới.\n' >"$T/reload.txt"
+nw submit "$T/reload.txt" >/dev/null || fail "submit after the reload"
+wait_until 30 lines "$T/alerts/reloaded.jsonl" 1 || fail "the reloaded rule did not fire"
+printf '[rule broken]\nmatch = (\n' >"$T/rules.conf"
+kill -HUP "$notifier_pid"
+refused() { grep -q 'rules not reloaded; the old rules stay in force' "$T/notifier.log"; }
+wait_until 10 refused || fail "a broken rules file was not refused on SIGHUP"
+cp "$T/rules.good" "$T/rules.conf"
+
 # stats reads every service's metrics endpoint
 nw stats >"$T/stats" 2>&1 || fail "newswire stats: $(cat "$T/stats")"
 grep -q "newswire_notifier_delivered_total" "$T/stats" || fail "stats without the notifier: $(head -5 "$T/stats")"
 
 for s in ingestd archiver indexer notifier; do stop_svc $s; done
-grep -q 'level=error' "$T/archiver.log" "$T/indexer.log" "$T/notifier.log" &&
-  fail "errors logged: $(grep -h 'level=error' "$T"/*.log | head -3)"
+# no errors but the refused reload above
+grep -h 'level=error' "$T/archiver.log" "$T/indexer.log" "$T/notifier.log" |
+  grep -v 'rules not reloaded' | grep -q . &&
+  fail "errors logged: $(grep -h 'level=error' "$T"/*.log | grep -v 'rules not reloaded' | head -3)"
 finish

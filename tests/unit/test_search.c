@@ -235,6 +235,17 @@ static void filters(void **state)
 	json_decref(hits);
 }
 
+/* Adds an article titled "title i" to b. */
+static void add_numbered(struct nw_service_batch *b, const char *title, int i, const char *body,
+			 const char *lang, uint64_t seq)
+{
+	char t[128];
+	snprintf(t, sizeof(t), "%s %d", title, i);
+	nw_article *a = simple(t, body, lang, "lab");
+	add(b, a, seq);
+	nw_article_destroy(&a);
+}
+
 /* More matches than the ranking window, the newest of them filtered out:
  * the older ones that pass the filter are still found. */
 static void filters_beyond_the_window(void **state)
@@ -242,24 +253,10 @@ static void filters_beyond_the_window(void **state)
 	struct fixture *f = *state;
 	uint64_t seq = nw_index_checkpoint(f->ix);
 	struct nw_service_batch b = { 0 };
-	for (int i = 0; i < 5; i++) {   /* oldest: the Vietnamese ones */
-		nw_article *a = simple("Cá ngựa vằn zebrafish", "Nghiên cứu zebrafish mới.", "vi", "lab");
-		char t[64];
-		snprintf(t, sizeof(t), "Cá ngựa vằn zebrafish %d", i);
-		free(a->title);
-		a->title = nw_strdup(t);
-		add(&b, a, ++seq);
-		nw_article_destroy(&a);
-	}
-	for (int i = 0; i < 2100; i++) {   /* newer: English */
-		nw_article *a = simple("Zebrafish study", "A new zebrafish study.", "en", "lab");
-		char t[64];
-		snprintf(t, sizeof(t), "Zebrafish study %d", i);
-		free(a->title);
-		a->title = nw_strdup(t);
-		add(&b, a, ++seq);
-		nw_article_destroy(&a);
-	}
+	for (int i = 0; i < 5; i++)   /* oldest: the Vietnamese ones */
+		add_numbered(&b, "Cá ngựa vằn zebrafish", i, "Nghiên cứu zebrafish mới.", "vi", ++seq);
+	for (int i = 0; i < 2100; i++)   /* newer: English */
+		add_numbered(&b, "Zebrafish study", i, "A new zebrafish study.", "en", ++seq);
 	struct nw_index_store_stats st = { 0 };
 	char msg[256];
 	assert_int_equal(nw_index_store(f->ix, &b, &st, msg, sizeof(msg)), NW_OK);

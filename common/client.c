@@ -27,13 +27,6 @@
 #define REPLAY_TIMEOUT_MS 5000
 #define DRAIN_RUN 256   /* messages taken from a socket per poll */
 
-static int64_t clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *new_socket(void *ctx, int type, const char *endpoint, char *msg, size_t msglen)
 {
 	void *s = zmq_socket(ctx, type);
@@ -103,7 +96,7 @@ nw_producer *nw_producer_new(const char *endpoint, char *msg, size_t msglen)
 		return NULL;
 	}
 	p->ctx = zmq_ctx_new();
-	p->next_rid = (uint64_t)clock_ms() << 16;   /* distinct across runs */
+	p->next_rid = (uint64_t)nw_mono_ms() << 16;   /* distinct across runs */
 	if (!(p->socket = new_socket(p->ctx, ZMQ_DEALER, endpoint, msg, msglen)))
 		nw_producer_destroy(&p);
 	return p;
@@ -197,9 +190,9 @@ enum nw_err nw_producer_submit(nw_producer *p, const char *format, const char *s
 		return err;
 	if (zmq_send(p->socket, p->req.data, p->req.len, 0) < 0)
 		return NW_EIO;
-	int64_t deadline = clock_ms() + timeout_ms;
+	int64_t deadline = nw_mono_ms() + timeout_ms;
 	while (!submission_complete(&sub)) {
-		int64_t left = deadline - clock_ms();
+		int64_t left = deadline - nw_mono_ms();
 		zmq_pollitem_t item = { p->socket, 0, ZMQ_POLLIN, 0 };
 		if (left <= 0 || zmq_poll(&item, 1, (long)left) <= 0) {
 			err = NW_ETIMEOUT;
@@ -318,7 +311,7 @@ static void uv_producer_write(nw_zsock *zs, void *socket, void *arg)
 static void uv_producer_tick(uv_timer_t *t)
 {
 	nw_uv_producer *p = t->data;
-	int64_t now = clock_ms();
+	int64_t now = nw_mono_ms();
 	struct uv_submission **link = &p->pending;
 	while (!p->closing && *link) {
 		if ((*link)->deadline <= now)
@@ -338,7 +331,7 @@ nw_uv_producer *nw_uv_producer_new(uv_loop_t *loop, const char *endpoint, char *
 	}
 	p->loop = loop;
 	p->ctx = zmq_ctx_new();
-	p->next_rid = (uint64_t)clock_ms() << 16;
+	p->next_rid = (uint64_t)nw_mono_ms() << 16;
 	void *socket = new_socket(p->ctx, ZMQ_DEALER, endpoint, msg, msglen);
 	if (!socket || !(p->zs = nw_zsock_new(loop, socket, uv_producer_read,
 					      uv_producer_write, p))) {
@@ -392,7 +385,7 @@ enum nw_err nw_uv_producer_submit(nw_uv_producer *p, const char *format, const c
 		p->unsent_tail = u;
 		nw_zsock_want_write(p->zs, true);
 	}
-	u->deadline = clock_ms() + timeout_ms;
+	u->deadline = nw_mono_ms() + timeout_ms;
 	u->on_result = on_result;
 	u->on_done = on_done;
 	u->arg = arg;
@@ -514,7 +507,7 @@ static enum nw_err connect_all(nw_subscriber *s)
 		return NW_EIO;
 	zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, "article", 7);
 	zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, "hb", 2);
-	s->last_heard = clock_ms();
+	s->last_heard = nw_mono_ms();
 	return NW_OK;
 }
 
@@ -600,7 +593,7 @@ static void request_replay(nw_subscriber *s)
 	if (nw_replay_req_encode(&r, &s->req) == NW_OK &&
 	    zmq_send(s->replay, s->req.data, s->req.len, ZMQ_DONTWAIT) >= 0) {
 		s->catching_up = true;
-		s->replay_sent_at = clock_ms();
+		s->replay_sent_at = nw_mono_ms();
 		s->replays++;
 	}
 }
@@ -655,7 +648,7 @@ static enum step on_live(nw_subscriber *s, const struct nw_subscriber_handler *h
 	int n = recv_parts(s->sub, parts, 3, ZMQ_DONTWAIT);
 	if (n < 0)
 		return STEP_NONE;
-	s->last_heard = clock_ms();
+	s->last_heard = nw_mono_ms();
 	bool keep = true, gap = false;
 	if (n == 2 && frame_is(&parts[0], "hb")) {
 		struct nw_envelope env;
@@ -683,7 +676,7 @@ static enum step on_replay(nw_subscriber *s, const struct nw_subscriber_handler 
 	int n = recv_parts(s->replay, parts, 3, ZMQ_DONTWAIT);
 	if (n < 0)
 		return STEP_NONE;
-	s->last_heard = clock_ms();
+	s->last_heard = nw_mono_ms();
 	bool keep = true, gap = false;
 	struct nw_range r;
 	if (n == 3 && frame_is(&parts[0], "article")) {
@@ -729,7 +722,7 @@ static void reconnect(nw_subscriber *s)
  * long was lost (ingestd restarted). */
 static void check_timeouts(nw_subscriber *s)
 {
-	int64_t now = clock_ms();
+	int64_t now = nw_mono_ms();
 	if (now - s->last_heard > s->opts.heartbeat_timeout_ms)
 		reconnect(s);
 	else if (s->catching_up && now - s->replay_sent_at > REPLAY_TIMEOUT_MS)
@@ -843,7 +836,7 @@ static void uv_on_timer(uv_timer_t *t)
 		return;
 	}
 	if (u->paused)
-		u->s->last_heard = clock_ms();   /* silence is ours, not the server's */
+		u->s->last_heard = nw_mono_ms();   /* silence is ours, not the server's */
 	else
 		check_timeouts(u->s);
 }
@@ -892,8 +885,8 @@ void nw_uv_subscriber_pause(nw_uv_subscriber *u, bool paused)
 	if (u->replay)
 		nw_zsock_pause_reads(u->replay, paused);
 	if (!paused) {
-		u->s->last_heard = clock_ms();
-		u->s->replay_sent_at = clock_ms();   /* an answer may be waiting unread */
+		u->s->last_heard = nw_mono_ms();
+		u->s->replay_sent_at = nw_mono_ms();   /* an answer may be waiting unread */
 	}
 }
 

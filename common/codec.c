@@ -611,15 +611,22 @@ enum nw_err nw_submit_reply_decode(const void *buf, size_t len, struct nw_submit
 	return err;
 }
 
-enum nw_err nw_replay_req_encode(const struct nw_replay_req *r, nw_buf *out)
+/* Encodes a small {v, key1, key2} map of two unsigned numbers. */
+static enum nw_err encode_two(nw_buf *out, const char *k1, uint64_t v1, const char *k2,
+			      uint64_t v2)
 {
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, out, write_buf);
 	int rc = msgpack_pack_map(&pk, 3);
 	rc |= pack_uint_field(&pk, "v", NW_PROTO_VERSION);
-	rc |= pack_uint_field(&pk, "from", r->from);
-	rc |= pack_uint_field(&pk, "max", r->max);
+	rc |= pack_uint_field(&pk, k1, v1);
+	rc |= pack_uint_field(&pk, k2, v2);
 	return rc ? NW_ENOMEM : NW_OK;
+}
+
+enum nw_err nw_replay_req_encode(const struct nw_replay_req *r, nw_buf *out)
+{
+	return encode_two(out, "from", r->from, "max", r->max);
 }
 
 /* Decodes a small {v, key1, key2} map of two required unsigned numbers. */
@@ -647,13 +654,7 @@ enum nw_err nw_replay_req_decode(const void *buf, size_t len, struct nw_replay_r
 
 enum nw_err nw_range_encode(const struct nw_range *r, nw_buf *out)
 {
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, out, write_buf);
-	int rc = msgpack_pack_map(&pk, 3);
-	rc |= pack_uint_field(&pk, "v", NW_PROTO_VERSION);
-	rc |= pack_uint_field(&pk, "from", r->from);
-	rc |= pack_uint_field(&pk, "to", r->to);
-	return rc ? NW_ENOMEM : NW_OK;
+	return encode_two(out, "from", r->from, "to", r->to);
 }
 
 enum nw_err nw_range_decode(const void *buf, size_t len, struct nw_range *out)

@@ -51,13 +51,6 @@ int nw_outbox_recover(sqlite3 *db)
 	return sqlite3_changes(db);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The bodies each kind of target gets. */
 static char *payload_for(enum nw_target_type type, const char *rule, const char *delivery_id,
 			 const nw_article *a, json_t *article)
@@ -93,7 +86,7 @@ enum nw_err nw_outbox_store(sqlite3 *db, const struct nw_rules *rules,
 			    "INSERT INTO outbox (id, seq, rule, target_type, target, payload, next_at)"
 			    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 			    &ins, msg, msglen);
-	int64_t now = now_ms();
+	int64_t now = nw_wall_ms();
 	for (size_t i = 0; !err && rules && i < b->n; i++) {
 		nw_article *a = NULL;
 		if (nw_service_batch_article(b, i, &a) != NW_OK) {
@@ -350,7 +343,7 @@ enum nw_err nw_outbox_retry(sqlite3 *db, char *const *ids, size_t n, uint64_t *c
 			sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, 1);
-		sqlite3_bind_int64(st, 2, now_ms());
+		sqlite3_bind_int64(st, 2, nw_wall_ms());
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			snprintf(msg, msglen, "%s", sqlite3_errmsg(db));
 			err = NW_EIO;

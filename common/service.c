@@ -40,13 +40,6 @@ struct nw_service {
 	} stats;
 };
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 enum nw_err nw_service_batch_article(const struct nw_service_batch *b, size_t i,
 				     nw_article **out)
 {
@@ -93,7 +86,7 @@ static void commit_done(uv_work_t *w, int status)
 	nw_service *svc = w->data;
 	struct nw_service_batch *b = svc->committing;
 	svc->committing = NULL;
-	double took = now_seconds() - svc->commit_started;
+	double took = nw_mono_seconds() - svc->commit_started;
 	svc->stats.commits++;
 	svc->stats.commit_seconds += took;
 	if (took > svc->stats.commit_max)
@@ -131,7 +124,7 @@ static void start_commit(nw_service *svc)
 	svc->committing = b;
 	svc->filling = b == &svc->batches[0] ? &svc->batches[1] : &svc->batches[0];
 	svc->filling->last_seq = b->last_seq;
-	svc->commit_started = now_seconds();
+	svc->commit_started = nw_mono_seconds();
 	svc->work.data = svc;
 	uv_queue_work(svc->loop, &svc->work, commit_work, commit_done);
 }

@@ -48,6 +48,12 @@ void nw_strlist_clear(nw_strlist *l);
 
 /* Reads a whole file. More than max bytes gives NW_ETOOBIG (nothing
  * returned); on success *out (NUL-terminated, caller frees) and *len. */
+/* Clocks: monotonic for durations, deadlines and timeouts; wall-clock for
+ * timestamps that leave the process (envelopes, outbox due times). */
+int64_t nw_mono_ms(void);
+double nw_mono_seconds(void);
+int64_t nw_wall_ms(void);
+
 enum nw_err nw_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* Creates the directories of path (mode 0750) that do not exist yet: all

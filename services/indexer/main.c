@@ -96,13 +96,6 @@ static void answer(struct indexer *ix, struct search_job *j)
 
 static void run_next(struct indexer *ix);
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void search_work(uv_work_t *w)
 {
 	struct search_job *j = w->data;
@@ -111,9 +104,9 @@ static void search_work(uv_work_t *w)
 				     .since = j->since, .until = j->until };
 	json_t *hits = NULL;
 	char msg[300];
-	double start = now_seconds();
+	double start = nw_mono_seconds();
 	enum nw_err err = nw_search(j->ix->reader, &q, &hits, msg, sizeof(msg));
-	double took = now_seconds() - start;
+	double took = nw_mono_seconds() - start;
 	if (err) {
 		bool bad = err == NW_ESYNTAX || err == NW_EINVAL;
 		j->status = bad ? 400 : 500;

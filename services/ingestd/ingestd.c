@@ -109,13 +109,6 @@ static void replay_job_free(struct replay_job *job);
 
 /* ---- helpers ---- */
 
-static uint64_t now_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 static void rfc3339_now(char out[64])
 {
 	struct timeval tv;
@@ -218,7 +211,7 @@ static int publish_record(ingestd *d, uint64_t seq)
 	unsigned char id[NW_JOURNAL_ID_BYTES];
 	if (nw_journal_read(d->journal, seq, &d->scratch, id) != NW_OK)
 		return 1;
-	struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = seq, .ts = now_ms(),
+	struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = seq, .ts = nw_wall_ms(),
 				   .has_id = true };
 	nw_hex(id, NW_JOURNAL_ID_BYTES, env.id);
 	d->envelope.len = 0;
@@ -247,13 +240,6 @@ static void publish_durable(ingestd *d)
 static void maybe_finish_drain(ingestd *d);
 static void close_all(ingestd *d);
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sync_work(uv_work_t *req)
 {
 	ingestd *d = req->data;
@@ -266,7 +252,7 @@ static void sync_done(uv_work_t *req, int status)
 {
 	ingestd *d = req->data;
 	d->syncing = false;
-	double took = now_seconds() - d->sync_started;
+	double took = nw_mono_seconds() - d->sync_started;
 	d->stats.fsyncs++;
 	d->stats.fsync_seconds += took;
 	if (took > d->stats.fsync_max_seconds)
@@ -295,7 +281,7 @@ static void start_sync(ingestd *d)
 	if (!nw_journal_sync_begin(d->journal, &d->sync))
 		return;
 	d->syncing = true;
-	d->sync_started = now_seconds();
+	d->sync_started = nw_mono_seconds();
 	d->work.data = d;
 	uv_queue_work(d->loop, &d->work, sync_work, sync_done);
 }
@@ -731,7 +717,7 @@ static void replay_done(uv_work_t *w, int status)
 				send_range(d, &job->to, "gap", r->seq, r->seq);
 				continue;
 			}
-			struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = r->seq, .ts = now_ms(),
+			struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = r->seq, .ts = nw_wall_ms(),
 						   .has_id = true };
 			memcpy(env.id, r->id, sizeof(env.id));
 			d->envelope.len = 0;
@@ -842,7 +828,7 @@ static void on_subscription(nw_zsock *zs, void *socket, void *arg)
 static void on_heartbeat(uv_timer_t *t)
 {
 	ingestd *d = t->data;
-	struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = d->published, .ts = now_ms() };
+	struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = d->published, .ts = nw_wall_ms() };
 	d->envelope.len = 0;
 	nw_envelope_encode(&env, &d->envelope);
 	const void *data[2] = { "hb", d->envelope.data };

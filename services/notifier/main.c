@@ -59,13 +59,6 @@ struct notifier {
 	uint64_t matches, undecodable, delivered, retried, dead, reloads, reload_failures;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- rules, shared with the commit thread ---- */
 
 static struct ruleset *rules_get(struct notifier *n)
@@ -131,11 +124,11 @@ static void lane_work(uv_work_t *w)
 	struct notifier *n = w->data;
 	n->lane_err = NW_OK;
 	if (n->lane_kind == LANE_TAKE) {
-		n->lane_err = nw_outbox_take_due(n->lane_db, now_ms(), n->take_max,
+		n->lane_err = nw_outbox_take_due(n->lane_db, nw_wall_ms(), n->take_max,
 						 &n->taken, n->lane_msg, sizeof(n->lane_msg));
 	} else {
 		memset(&n->tally, 0, sizeof(n->tally));
-		n->lane_err = nw_outbox_record(n->lane_db, n->recording, now_ms(), &n->policy,
+		n->lane_err = nw_outbox_record(n->lane_db, n->recording, nw_wall_ms(), &n->policy,
 					       &n->tally, n->lane_msg, sizeof(n->lane_msg));
 	}
 	nw_outbox_count(n->lane_db, &n->counts);

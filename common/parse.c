@@ -1,10 +1,13 @@
-/* Format detection and the checks every parser shares. */
+/* Format detection and the pieces every parser shares: input checks,
+ * paragraph splitting, language tags. */
 #include "common/parse.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/feed.h"
 #include "common/text.h"
 #include "common/util.h"
 
@@ -59,6 +62,7 @@ enum nw_format nw_parse_detect(const char *name, const char *data, size_t len)
 		if (has_suffix(name, ".txt"))
 			return NW_FORMAT_TEXT;
 	}
+	bool xml_name = name && (has_suffix(name, ".xml") || has_suffix(name, ".feed"));
 	size_t i = 0;
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		i = 3;
@@ -72,10 +76,12 @@ enum nw_format nw_parse_detect(const char *name, const char *data, size_t len)
 			return NW_FORMAT_ATOM;
 		if (memmem(data + i, n, "<rdf:RDF", 8))
 			return NW_FORMAT_RDF;
-		if (memmem(data + i, n, "<rss", 4) || memmem(data + i, n, "<channel", 8))
+		if (memmem(data + i, n, "<rss", 4) || memmem(data + i, n, "<channel", 8) ||
+		    (n >= 5 && !memcmp(data + i, "<?xml", 5)))
 			return NW_FORMAT_RSS;
 	}
-	return NW_FORMAT_TEXT;
+	/* the feed parser tells RSS, RDF and Atom apart from the root itself */
+	return xml_name ? NW_FORMAT_RSS : NW_FORMAT_TEXT;
 }
 
 enum nw_err nw_parse(const char *data, size_t len, const struct nw_parse_opts *o,
@@ -93,9 +99,7 @@ enum nw_err nw_parse(const char *data, size_t len, const struct nw_parse_opts *o
 	case NW_FORMAT_RSS:
 	case NW_FORMAT_ATOM:
 	case NW_FORMAT_RDF:
-		snprintf(reason, NW_REASON_MAX, "%s feeds are not supported by this build",
-			 nw_format_name(opts.format));
-		return NW_EFORMAT;
+		return nw_parse_feed(data, len, &opts, sink, reason);
 	}
 	snprintf(reason, NW_REASON_MAX, "unknown input format");
 	return NW_EFORMAT;
@@ -143,4 +147,79 @@ enum nw_err nw_parse_one(const char *data, size_t len, const struct nw_parse_opt
 	}
 	*out = c.first;
 	return NW_OK;
+}
+
+/* Splits s at its paragraph breaks (mode), cleans each piece and keeps the
+ * non-empty ones. */
+enum nw_err nw_parse_paragraphs(const char *s, enum nw_para mode, nw_strlist *out)
+{
+	char *flat = NULL, *stripped = NULL;
+	enum nw_err err = NW_OK;
+	if (mode == NW_PARA_HTML) {
+		/* in HTML a line end is white space: only tags break paragraphs */
+		if (!(flat = nw_strdup(s)))
+			return NW_ENOMEM;
+		for (char *c = flat; *c; c++)
+			if (*c == '\r' || *c == '\n')
+				*c = ' ';
+		s = flat;
+	}
+	if ((err = nw_html_strip(s, strlen(s), &stripped)))
+		goto out;
+	const char *p = stripped;
+	while (*p && !err) {
+		const char *end;
+		if (mode == NW_PARA_BLANK_LINES) {
+			/* a paragraph runs to the first line holding only white space */
+			end = p;
+			while (*end) {
+				const char *eol = strchr(end, '\n');
+				if (!eol) {
+					end += strlen(end);
+					break;
+				}
+				const char *q = eol + 1;
+				while (*q == ' ' || *q == '\t' || *q == '\r')
+					q++;
+				if (*q == '\n' || !*q) {
+					end = eol;
+					break;
+				}
+				end = eol + 1;
+			}
+		} else {
+			end = strpbrk(p, "\r\n");
+			if (!end)
+				end = p + strlen(p);
+		}
+		char *clean = NULL;
+		if (!(err = nw_text_clean(p, (size_t)(end - p), NW_CLEAN_HTML, &clean))) {
+			if (*clean)
+				err = nw_strlist_push_owned(out, clean);
+			else
+				free(clean);
+		}
+		p = *end ? end + 1 : end;
+	}
+out:
+	free(stripped);
+	free(flat);
+	return err;
+}
+
+bool nw_lang_normalize(char *lang)
+{
+	for (char *c = lang; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+	char *dash = strpbrk(lang, "-_");   /* "vi-VN" -> "vi" */
+	if (dash)
+		*dash = '\0';
+	size_t n = strlen(lang);
+	if (n < 2 || n > 3)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lang[i] < 'a' || lang[i] > 'z')
+			return false;
+	return true;
 }

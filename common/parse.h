@@ -4,6 +4,7 @@
 #ifndef NW_PARSE_H
 #define NW_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <newswire/article.h>
 
@@ -17,6 +18,7 @@ struct nw_parse_opts {
 	enum nw_format format;   /* NW_FORMAT_AUTO or a format */
 	const char *source;      /* becomes article->source; may be NULL */
 	size_t max_bytes;        /* 0 = NW_DEFAULT_MAX_ARTICLE_BYTES */
+	const char *charset;     /* the transport's charset (feeds), or NULL */
 };
 
 struct nw_parse_sink {
@@ -47,6 +49,21 @@ enum nw_format nw_parse_detect(const char *name, const char *data, size_t len);
  * skips a UTF-8 BOM (updating *data and *len). */
 enum nw_err nw_parse_check_input(const char **data, size_t *len, size_t max,
 				 char reason[NW_REASON_MAX]);
+
+/* How nw_parse_paragraphs() finds paragraph breaks. Tags are stripped and
+ * character references decoded in every mode. */
+enum nw_para {
+	NW_PARA_LINES,        /* each line is a paragraph (JSON bodies) */
+	NW_PARA_HTML,         /* line ends are spaces; block tags break (feeds) */
+	NW_PARA_BLANK_LINES,  /* blank lines break; wrapped lines join (plain feeds) */
+};
+
+/* Appends the cleaned, non-empty paragraphs of s to out. */
+enum nw_err nw_parse_paragraphs(const char *s, enum nw_para mode, nw_strlist *out);
+
+/* Normalises a language tag in place ("vi-VN" -> "vi", "EN" -> "en");
+ * false when what is left is not a plausible ISO 639 code. */
+bool nw_lang_normalize(char *lang);
 
 /* Convenience for callers that want exactly one article (tests, the HTTP
  * text route): the first accepted article, or the error. Caller destroys. */

@@ -50,33 +50,6 @@ static enum nw_err clean_into(const char *s, char **out)
 	return nw_text_clean(s, strlen(s), NW_CLEAN_HTML, out);
 }
 
-/* Splits HTML-or-plain text into cleaned paragraphs on line breaks and
- * block tags; blank pieces are dropped. */
-static enum nw_err split_paragraphs(const char *s, nw_strlist *out)
-{
-	char *stripped = NULL;
-	enum nw_err err = nw_html_strip(s, strlen(s), &stripped);
-	if (err)
-		return err;
-	const char *p = stripped;
-	while (*p && !err) {
-		const char *eol = strpbrk(p, "\r\n");
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
-		char *clean = NULL;
-		if (!(err = nw_text_clean(p, n, NW_CLEAN_HTML, &clean))) {
-			if (*clean)
-				err = nw_strlist_push_owned(out, clean);
-			else
-				free(clean);
-		}
-		p += n;
-		if (*p)
-			p++;
-	}
-	free(stripped);
-	return err;
-}
-
 /* A string field (or NULL when absent); wrong types are errors. */
 static enum nw_err get_string(json_t *o, const char *const *keys, char **out,
 			      struct record_error *re)
@@ -154,7 +127,7 @@ static enum nw_err get_body(json_t *o, nw_article *a, struct record_error *re)
 	if (!v)
 		return NW_OK;
 	if (json_is_string(v))
-		return split_paragraphs(json_string_value(v), &a->paragraphs);
+		return nw_parse_paragraphs(json_string_value(v), NW_PARA_LINES, &a->paragraphs);
 	if (!json_is_array(v))
 		return fail(re, NW_ETYPE, "\"%s\" must be a string or a list", key);
 	if (json_array_size(v) > JSON_MAX_LIST)
@@ -166,7 +139,8 @@ static enum nw_err get_body(json_t *o, nw_article *a, struct record_error *re)
 			x = json_object_get(x, "value");
 		if (!json_is_string(x))
 			return fail(re, NW_ETYPE, "\"%s\" items must be strings", key);
-		enum nw_err err = split_paragraphs(json_string_value(x), &a->paragraphs);
+		enum nw_err err = nw_parse_paragraphs(json_string_value(x), NW_PARA_LINES,
+						      &a->paragraphs);
 		if (err)
 			return err;
 	}
@@ -222,17 +196,6 @@ static enum nw_err get_byline(json_t *o, nw_article *a, struct record_error *re)
 	return err;
 }
 
-static bool plausible_lang(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 2 || n > 3)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 'a' || s[i] > 'z')
-			return false;
-	return true;
-}
-
 static enum nw_err fill_record(json_t *o, nw_article *a, struct record_error *re)
 {
 	static const char *const url_keys[] = { "url", "link", "uri", "href", NULL };
@@ -256,17 +219,9 @@ static enum nw_err fill_record(json_t *o, nw_article *a, struct record_error *re
 	    (err = get_list(o, place_keys, &a->places, re)) ||
 	    (err = get_list(o, abbr_keys, &a->abbreviations, re)))
 		goto out;
-	if (lang) {
-		for (char *c = lang; *c; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c + 32);
-		char *dash = strchr(lang, '-');   /* "vi-VN" -> "vi" */
-		if (dash)
-			*dash = '\0';
-		if (plausible_lang(lang)) {
-			a->lang = lang;
-			lang = NULL;
-		}
+	if (lang && nw_lang_normalize(lang)) {
+		a->lang = lang;
+		lang = NULL;
 	}
 	if (a->url && !*a->url) {
 		free(a->url);

@@ -75,14 +75,12 @@ static enum nw_err count(void *ctx, nw_article *a)
 	return NW_OK;
 }
 
-/* Parses every input `rounds` times; returns seconds. */
-static double run_parse(size_t rounds, struct counter *c, int only_format)
+/* Parses inputs [from, to) `rounds` times; returns seconds. */
+static double run_parse(size_t rounds, struct counter *c, size_t from, size_t to)
 {
 	double t0 = now();
 	for (size_t r = 0; r < rounds; r++)
-		for (size_t i = 0; i < ninputs; i++) {
-			if (only_format >= 0 && inputs[i].format != (enum nw_format)only_format)
-				continue;
+		for (size_t i = from; i < to; i++) {
 			struct nw_parse_opts o = { .format = inputs[i].format, .source = "bench",
 						   .max_bytes = 16u << 20 };
 			struct nw_parse_sink sink = { count, NULL, c };
@@ -142,28 +140,42 @@ int main(int argc, char **argv)
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/dev/text", corpus);
 	load_dir(dir, NW_FORMAT_TEXT);
-	size_t text_bytes = total_bytes;
+	size_t text_bytes = total_bytes, ntext = ninputs;
 	snprintf(dir, sizeof(dir), "%s/dev/json", corpus);
 	load_dir(dir, NW_FORMAT_JSON);
+	size_t ntj = ninputs;
+	/* feeds last, measured on their own ([ntj, ninputs)) */
+	size_t tj_bytes = total_bytes;
+	snprintf(dir, sizeof(dir), "%s/dev/feeds", corpus);
+	load_dir(dir, NW_FORMAT_RSS);   /* the parser reads the root */
+	size_t feed_bytes = total_bytes - tj_bytes;
+	total_bytes = tj_bytes;
 	size_t rounds = (want_mb << 20) / total_bytes + 1;
 	double mb = (double)(total_bytes * rounds) / (1 << 20);
 	printf("bench-parse: %zu inputs, %.2f MB, looped %zu times = %.1f MB\n",
-	       ninputs, (double)total_bytes / (1 << 20), rounds, mb);
+	       ntj, (double)total_bytes / (1 << 20), rounds, mb);
 
 	volatile unsigned char sink_byte = 0;
 	if (!do_parse)
 		goto codec;
 	double t_copy = run_memcpy(rounds, &sink_byte);
 	struct counter c = { 0 };
-	double t_parse = run_parse(rounds, &c, -1);
+	double t_parse = run_parse(rounds, &c, 0, ntj);
 	struct counter ct = { 0 };
-	double t_text = run_parse(rounds, &ct, NW_FORMAT_TEXT);
+	double t_text = run_parse(rounds, &ct, 0, ntext);
+	struct counter cf = { 0 };
+	size_t feed_rounds = feed_bytes ? (want_mb << 20) / 4 / feed_bytes + 1 : 0;
+	double t_feed = run_parse(feed_rounds, &cf, ntj, ninputs);
+	double feed_mb = (double)(feed_bytes * feed_rounds) / (1 << 20);
 	double text_mb = (double)(text_bytes * rounds) / (1 << 20);
 	printf("  baseline memcpy          %10.1f MB/s\n", mb / t_copy);
 	printf("  parse (text+json)        %10.1f MB/s  %10.0f articles/s  ratio %.4f of memcpy\n",
 	       mb / t_parse, (double)c.articles / t_parse, (mb / t_parse) / (mb / t_copy));
 	printf("  parse (text only)        %10.1f MB/s  %10.0f articles/s\n",
 	       text_mb / t_text, (double)ct.articles / t_text);
+	printf("  parse (feeds, %zu files)  %10.1f MB/s  %10.0f entries/s   ratio %.4f of memcpy\n",
+	       ninputs - ntj, feed_mb / t_feed, (double)cf.articles / t_feed,
+	       (feed_mb / t_feed) / (mb / t_copy));
 
 codec:
 	if (!do_codec)
@@ -172,7 +184,7 @@ codec:
 	struct counter keep = { 0 };
 	keep.capkeep = 1024;
 	keep.keep = calloc(keep.capkeep, sizeof(nw_article *));
-	run_parse(1, &keep, -1);
+	run_parse(1, &keep, 0, ntj);
 	size_t codec_rounds = 200;
 	msgpack_sbuffer sb;
 	msgpack_sbuffer_init(&sb);

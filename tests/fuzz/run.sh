@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_text fuzz_json fuzz_codec fuzz_requests fuzz_http fuzz_expr"}
+targets=${*:-"fuzz_text fuzz_json fuzz_feed fuzz_codec fuzz_requests fuzz_http fuzz_expr"}
 shared=${NW_SHARED_DIR:-$top/../shared}
 
 build=build/fuzz
@@ -26,6 +26,7 @@ for t in $targets; do
   case $t in
     fuzz_text) cp -n "$shared"/corpus/dev/text/* "$work"/ 2>/dev/null || true ;;
     fuzz_json) cp -n "$shared"/corpus/dev/json/* "$work"/ 2>/dev/null || true ;;
+    fuzz_feed) cp -n "$shared"/corpus/dev/feeds/* "$work"/ 2>/dev/null || true ;;
   esac
   echo "== $t for ${secs}s"
   if ! "$build/tests/fuzz/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \

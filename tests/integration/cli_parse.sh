@@ -34,6 +34,18 @@ expect_eq "$rc" 1 "exit code with a rejected record"
 expect_eq "$(wc -l <"$T/out")" 2 "other records printed"
 grep -q "^$T/batch.json#2: no title" "$T/err" || fail "record reason: $(cat "$T/err")"
 
+# feeds: one line per entry, format from the root, a bad feed rejected whole
+feeds="$NW_CORPUS/dev/feeds"
+"$NW_BIN" parse "$feeds"/vn-004-data.rss.xml >"$T/out" 2>"$T/err"; rc=$?
+expect_eq "$rc" 0 "parse a malformed VnExpress feed"
+expect_eq "$(wc -l <"$T/out")" 25 "one line per feed entry"
+expect_eq "$(grep -c '"format":"rss"' "$T/out")" 25 "feed entries are rss articles"
+"$NW_BIN" parse "$feeds"/fp-encoding-038-bozo_bogus_encoding.rss.xml >"$T/out" 2>"$T/err"; rc=$?
+expect_eq "$rc" 1 "unreadable feed exit code"
+grep -q 'declares encoding "bogus"' "$T/err" || fail "bogus encoding reason: $(cat "$T/err")"
+"$NW_BIN" parse --format atom - <"$feeds"/rss-parser-010-gulp-atom.atom.xml >"$T/out" || fail "atom on stdin"
+expect_eq "$(grep -c '"format":"atom"' "$T/out")" 10 "atom entries from stdin"
+
 # standard input, forced format
 printf 'Tiêu đề\n\nNội dung.\n' | "$NW_BIN" parse --format text - >"$T/out" || fail "stdin parse"
 grep -q '"title":"Tiêu đề"' "$T/out" || fail "stdin title"

@@ -67,14 +67,8 @@ static void corpus(void **state)
 	char *manifest = slurp_corpus("dev/MANIFEST.tsv", NULL);
 	size_t files[2] = { 0 }, titles[2] = { 0 }, dated[2] = { 0 }, with_date[2] = { 0 };
 	size_t records = 0, articles = 0, odd = 0;
-	char *save = NULL;
-	char *line = strtok_r(manifest, "\n", &save);   /* header */
-	while ((line = strtok_r(NULL, "\n", &save))) {
-		char *cols[9] = { 0 };
-		int n = 0;
-		for (char *rest = line, *c; n < 9 && (c = strsep(&rest, "\t"));)
-			cols[n++] = c;   /* strsep keeps empty columns */
-		assert_int_equal(n, 9);
+	char *save = NULL, *cols[9];
+	while (manifest_row(manifest, &save, cols)) {
 		const char *rel = cols[0], *format = cols[1], *title = cols[5];
 		const char *oddities = cols[7], *expected = cols[8];
 		int kind = strcmp(format, "text") == 0 ? 0 : strcmp(format, "json") == 0 ? 1 : -1;

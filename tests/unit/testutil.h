@@ -44,4 +44,22 @@ static inline char *slurp_corpus(const char *rel, size_t *len)
 	return data;
 }
 
+/* The next row of a MANIFEST.tsv text (modified in place; start *save at
+ * NULL and pass the text on the first call): its 9 columns, empty ones
+ * kept. The header row is skipped. False after the last row. */
+static inline bool manifest_row(char *text, char **save, char *cols[9])
+{
+	char *line = strtok_r(*save ? NULL : text, "\n", save);
+	if (line && line == text)   /* the header */
+		line = strtok_r(NULL, "\n", save);
+	if (!line)
+		return false;
+	int n = 0;
+	for (char *rest = line, *c; n < 9 && (c = strsep(&rest, "\t"));)
+		cols[n++] = c;
+	if (n != 9)
+		fail_msg("MANIFEST row with %d columns: %s", n, line);
+	return true;
+}
+
 #endif

@@ -30,7 +30,8 @@ const struct nw_conf_key nw_conf_keys[] = {
 	{ "ingestd", "replay", NW_CONF_ENDPOINT, "ipc://var/replay.ipc", 0, 0, NULL, false,
 	  "ZeroMQ endpoint (ROUTER) subscribers fetch missed articles from." },
 	{ "ingestd", "http", NW_CONF_HOSTPORT, "", 0, 0, NULL, true,
-	  "host:port of the HTTP API; empty = off." },
+	  "host:port of the HTTP API (POST and GET /v1/articles, /v1/stream, /metrics, "
+	  "/healthz; see docs/http-api.md); empty = off." },
 	{ "ingestd", "spool_dir", NW_CONF_PATH, "", 0, 0, NULL, true,
 	  "Directory watched for dropped article files; empty = off." },
 	{ "ingestd", "fsync", NW_CONF_ENUM, "batch", 0, 0, "always|batch|off", false,
@@ -39,7 +40,8 @@ const struct nw_conf_key nw_conf_keys[] = {
 	{ "ingestd", "retention", NW_CONF_RETENTION, "0", 0, 0, NULL, false,
 	  "How much journal to keep: an age (7d), a size (10GB), or 0 to keep everything." },
 	{ "ingestd", "max_article_bytes", NW_CONF_SIZE, "1MB", 1024, 64 * MIB, NULL, false,
-	  "Inputs larger than this are rejected." },
+	  "Inputs larger than this are rejected; a feed document may be 8 times this, "
+	  "each of its entries this." },
 	{ "ingestd", "publish_hwm", NW_CONF_INT, "10000", 100, 10000000, NULL, false,
 	  "Messages queued for one subscriber before publishing to it drops (counted; "
 	  "the subscriber then catches up by replay)." },

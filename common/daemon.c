@@ -76,6 +76,8 @@ int nw_daemon_init(int argc, char **argv, const char *section, const char *usage
 	enum nw_log_level level = NW_LOG_INFO;
 	nw_log_level_parse(nw_config_str(cfg, section, "log_level"), &level);
 	nw_log_init(section, level);
+	/* a peer that hung up is a write error on its socket, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	*cfgp = cfg;
 	return -1;
 }

@@ -1,5 +1,5 @@
 /* HTTP/1.1 server: one uv_tcp_t per connection, llhttp parses, the
- * handler answers in the same loop turn. Limits: header bytes, body bytes,
+ * handler answers in the same loop turn, later, or as a stream. Limits: header bytes, body bytes,
  * connection count, idle time; a request over a limit is answered with
  * 431/413/503 and the connection closed. */
 #include "common/http.h"
@@ -17,8 +17,9 @@ struct nw_http_server {
 	void *arg;
 	size_t max_body;
 	int port;
-	int connections;
-	bool closing;
+	int connections;       /* in the list */
+	int alive;             /* not yet freed (closing ones included) */
+	bool closing, listener_closed;
 	struct conn *conns;
 };
 
@@ -29,9 +30,12 @@ struct conn {
 	nw_http_server *server;
 	struct conn *next, **prev;
 	struct nw_http_deferred *deferred;   /* a request being answered later */
+	struct nw_http_stream *stream;       /* the response being streamed */
 	nw_buf leftover;       /* bytes read after that request */
 	bool keep_alive;       /* of the deferred request */
 	bool closing;
+	bool lingering;        /* the server is closing: close once written */
+	int writes;            /* in flight */
 	int handles;
 };
 
@@ -39,20 +43,38 @@ struct nw_http_deferred {
 	struct conn *conn;     /* NULL once the connection closed */
 };
 
+struct nw_http_stream {
+	struct conn *conn;
+	nw_http_stream_cb on_drain, on_close;
+	void *arg;
+	size_t queued;
+	bool ending;
+};
+
 struct write_req {
 	uv_write_t req;
 	nw_buf data;
 	bool close_after;
+	bool streamed;         /* counted in the stream's queued bytes */
 };
+
+static void server_free_if_done(nw_http_server *s)
+{
+	if (s->listener_closed && s->alive == 0)
+		free(s);
+}
 
 static void conn_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 	if (--c->handles > 0)
 		return;
+	nw_http_server *s = c->server;
 	nw_http_parser_release(&c->parser);
 	nw_buf_release(&c->leftover);
 	free(c);
+	s->alive--;
+	server_free_if_done(s);
 }
 
 static void conn_close(struct conn *c)
@@ -63,6 +85,13 @@ static void conn_close(struct conn *c)
 	if (c->deferred) {
 		c->deferred->conn = NULL;   /* its answer has nowhere to go */
 		c->deferred = NULL;
+	}
+	struct nw_http_stream *st = c->stream;
+	if (st) {
+		c->stream = NULL;
+		st->conn = NULL;
+		st->on_close(st->arg, st);
+		free(st);
 	}
 	*c->prev = c->next;
 	if (c->next)
@@ -86,6 +115,8 @@ static const char *reason_phrase(int status)
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
 	case 413: return "Payload Too Large";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
@@ -98,31 +129,117 @@ static void on_written(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
 	struct conn *c = req->handle->data;
-	if (status < 0 || w->close_after)
+	struct nw_http_stream *st = w->streamed ? c->stream : NULL;
+	c->writes--;
+	if (st)
+		st->queued -= w->data.len;
+	if (status < 0 || w->close_after || (c->lingering && !c->writes))
 		conn_close(c);
+	else if (st && !st->queued && st->ending)
+		conn_close(c);
+	else if (st && !st->queued && st->on_drain)
+		st->on_drain(st->arg, st);
 	nw_buf_release(&w->data);
 	free(w);
 }
 
-static void respond(struct conn *c, struct nw_http_response *res, bool keep_alive)
+/* Writes data (taken over by the write) to the connection. */
+static int conn_write(struct conn *c, nw_buf *data, bool close_after, bool streamed)
 {
 	struct write_req *w = calloc(1, sizeof(*w));
 	if (!w) {
+		nw_buf_release(data);
 		conn_close(c);
-		return;
+		return -1;
 	}
-	w->close_after = !keep_alive;
-	nw_buf_printf(&w->data, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		      "Connection: %s\r\n\r\n", res->status, reason_phrase(res->status),
-		      res->content_type ? res->content_type : "text/plain; charset=utf-8",
-		      res->body.len, keep_alive ? "keep-alive" : "close");
-	nw_buf_append(&w->data, res->body.data ? res->body.data : "", res->body.len);
+	w->data = *data;
+	*data = (nw_buf)NW_BUF_INIT;
+	w->close_after = close_after;
+	w->streamed = streamed;
+	c->writes++;
 	uv_buf_t buf = uv_buf_init(w->data.data, (unsigned)w->data.len);
 	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) != 0) {
+		c->writes--;
 		nw_buf_release(&w->data);
 		free(w);
 		conn_close(c);
+		return -1;
 	}
+	return 0;
+}
+
+static void respond(struct conn *c, struct nw_http_response *res, bool keep_alive)
+{
+	nw_buf out = NW_BUF_INIT;
+	nw_buf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		      "%sConnection: %s\r\n\r\n", res->status, reason_phrase(res->status),
+		      res->content_type ? res->content_type : "text/plain; charset=utf-8",
+		      res->body.len, res->extra_headers ? res->extra_headers : "",
+		      keep_alive ? "keep-alive" : "close");
+	if (nw_buf_append(&out, res->body.data ? res->body.data : "", res->body.len) != NW_OK) {
+		nw_buf_release(&out);
+		conn_close(c);
+		return;
+	}
+	conn_write(c, &out, !keep_alive, false);
+}
+
+struct nw_http_stream *nw_http_stream(struct nw_http_response *res, const char *content_type,
+				      nw_http_stream_cb on_drain, nw_http_stream_cb on_close,
+				      void *arg)
+{
+	struct nw_http_stream *st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->on_drain = on_drain;
+	st->on_close = on_close;
+	st->arg = arg;
+	res->stream = st;
+	res->content_type = content_type;
+	return st;
+}
+
+enum nw_err nw_http_stream_write(struct nw_http_stream *s, const char *data, size_t len)
+{
+	struct conn *c = s->conn;
+	if (!c || c->closing || s->ending)
+		return NW_EIO;
+	nw_buf b = NW_BUF_INIT;
+	if (nw_buf_append(&b, data, len) != NW_OK)
+		return NW_ENOMEM;
+	s->queued += len;
+	return conn_write(c, &b, false, true) == 0 ? NW_OK : NW_EIO;
+}
+
+size_t nw_http_stream_queued(const struct nw_http_stream *s)
+{
+	return s->queued;
+}
+
+void nw_http_stream_end(struct nw_http_stream *s)
+{
+	s->ending = true;
+	if (s->conn && !s->queued)
+		conn_close(s->conn);
+}
+
+/* Sends a stream's status line and headers; from then on the connection
+ * carries only the stream. */
+static void stream_begin(struct conn *c, struct nw_http_response *res)
+{
+	struct nw_http_stream *st = res->stream;
+	res->stream = NULL;
+	st->conn = c;
+	c->stream = st;
+	c->parser.paused = true;
+	uv_timer_stop(&c->idle);   /* the application keeps it alive */
+	nw_buf out = NW_BUF_INIT;
+	nw_buf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\n"
+		      "%sConnection: close\r\n\r\n", res->status, reason_phrase(res->status),
+		      res->content_type ? res->content_type : "text/plain; charset=utf-8",
+		      res->extra_headers ? res->extra_headers : "");
+	st->queued += out.len;
+	conn_write(c, &out, false, true);
 }
 
 static void respond_error(struct conn *c, int status, const char *text)
@@ -338,6 +455,11 @@ static void conn_request(void *arg, const struct nw_http_request *req, bool keep
 	struct conn *c = arg;
 	struct nw_http_response res = { .status = 200 };
 	c->server->handler(c->server->arg, req, &res);
+	if (res.stream) {
+		nw_buf_release(&res.body);
+		stream_begin(c, &res);
+		return;
+	}
 	if (res.deferred) {
 		c->deferred = res.deferred;
 		c->deferred->conn = c;
@@ -360,7 +482,7 @@ static void conn_feed(struct conn *c, const char *data, size_t len)
 	if (status) {
 		uv_read_stop((uv_stream_t *)&c->tcp);
 		respond_error(c, status, reason);
-	} else if (c->parser.paused) {
+	} else if (c->parser.paused && !c->stream) {
 		uv_read_stop((uv_stream_t *)&c->tcp);
 		if (c->deferred && c->parser.consumed < len &&
 		    nw_buf_append(&c->leftover, data + c->parser.consumed,
@@ -410,7 +532,9 @@ static void alloc_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 {
 	struct conn *c = stream->data;
-	if (n > 0 && !c->closing) {
+	if (n > 0 && c->stream) {
+		/* a streamed response: what the client sends is not read */
+	} else if (n > 0 && !c->closing) {
 		uv_timer_again(&c->idle);
 		conn_feed(c, buf->base, (size_t)n);
 	} else if (n < 0) {
@@ -439,6 +563,7 @@ static void on_connection(uv_stream_t *listener, int status)
 	c->prev = &s->conns;
 	s->conns = c;
 	s->connections++;
+	s->alive++;
 	if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
 		conn_close(c);
 		return;
@@ -453,7 +578,9 @@ static void on_connection(uv_stream_t *listener, int status)
 
 static void server_closed(uv_handle_t *h)
 {
-	free(h->data);
+	nw_http_server *s = h->data;
+	s->listener_closed = true;
+	server_free_if_done(s);
 }
 
 nw_http_server *nw_http_listen(uv_loop_t *loop, const char *hostport, size_t max_body,
@@ -511,8 +638,16 @@ void nw_http_close(nw_http_server *s)
 	if (!s || s->closing)
 		return;
 	s->closing = true;
-	while (s->conns)
-		conn_close(s->conns);
+	/* answers already written still go out; then the connection closes */
+	for (struct conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->writes && !c->stream) {
+			c->lingering = true;
+			uv_read_stop((uv_stream_t *)&c->tcp);
+		} else {
+			conn_close(c);
+		}
+	}
 	uv_close((uv_handle_t *)&s->listener, server_closed);
 }
 

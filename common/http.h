@@ -1,6 +1,7 @@
 /* A small HTTP/1.1 server on the daemon's libuv loop, parsing with llhttp:
  * keep-alive, limits on header and body size, connections and idle time.
- * Handlers answer synchronously (metrics, health, small JSON routes). */
+ * Handlers answer at once, later (nw_http_defer) or a piece at a time
+ * (nw_http_stream, for Server-Sent Events). */
 #ifndef NW_HTTP_H
 #define NW_HTTP_H
 
@@ -81,6 +82,8 @@ struct nw_http_response {
 	const char *content_type;   /* static string */
 	nw_buf body;                /* filled by the handler */
 	struct nw_http_deferred *deferred;   /* set by nw_http_defer() */
+	struct nw_http_stream *stream;       /* set by nw_http_stream() */
+	const char *extra_headers;  /* static "Name: value\r\n" lines, or NULL */
 };
 
 typedef void (*nw_http_handler)(void *arg, const struct nw_http_request *req,
@@ -93,7 +96,9 @@ typedef struct nw_http_server nw_http_server;
 nw_http_server *nw_http_listen(uv_loop_t *loop, const char *hostport, size_t max_body,
 			       nw_http_handler handler, void *arg, char *msg, size_t msglen);
 int nw_http_port(const nw_http_server *s);
-/* Closes the listener and every connection; frees when libuv is done. */
+/* Closes the listener and every connection (one with an answer being
+ * written closes once it is sent; streams end at once); frees itself when
+ * libuv is done. */
 void nw_http_close(nw_http_server *s);
 
 /* Called in a handler that answers later (work on the thread pool): the
@@ -103,6 +108,26 @@ struct nw_http_deferred *nw_http_defer(struct nw_http_response *res);
  * body) for a deferred request and frees d. If the client went away
  * meanwhile, nothing is sent. */
 void nw_http_finish(struct nw_http_deferred *d, struct nw_http_response *res);
+
+/* A response sent a piece at a time (Server-Sent Events): a handler calls
+ * nw_http_stream() instead of filling res. The status line and headers go
+ * out at once, without a length: the body ends when the connection
+ * closes, and nothing else is read from it. */
+struct nw_http_stream;
+typedef void (*nw_http_stream_cb)(void *arg, struct nw_http_stream *s);
+
+/* on_drain (may be NULL) runs when everything queued has been sent;
+ * on_close runs once when the connection closes for any reason (client
+ * gone, nw_http_stream_end(), server closing), after which s is gone. */
+struct nw_http_stream *nw_http_stream(struct nw_http_response *res, const char *content_type,
+				      nw_http_stream_cb on_drain, nw_http_stream_cb on_close,
+				      void *arg);
+/* Queues bytes; NW_EIO when the connection is closing. */
+enum nw_err nw_http_stream_write(struct nw_http_stream *s, const char *data, size_t len);
+/* Bytes queued and not yet taken by the kernel. */
+size_t nw_http_stream_queued(const struct nw_http_stream *s);
+/* Closes the connection once what is queued has been sent. */
+void nw_http_stream_end(struct nw_http_stream *s);
 
 /* Appends one Prometheus metric with its HELP and TYPE lines. */
 void nw_metric(nw_buf *b, const char *name, const char *type, const char *help, double v);

@@ -24,6 +24,7 @@
 #include "common/parse.h"
 #include "common/util.h"
 #include "common/zsock.h"
+#include "services/ingestd/api.h"
 
 #define MAX_PENDING_ACKS 100000
 #define MAX_REPLAY_BATCH 1000
@@ -34,17 +35,19 @@ enum fsync_mode { FSYNC_ALWAYS, FSYNC_BATCH, FSYNC_OFF };
 
 struct spool_file;
 
-/* Where a reply goes: a ROUTER peer, or, for a file taken from the spool
- * directory, that file. */
+/* Where a reply goes: a ROUTER peer, or a local collector (a spool file,
+ * an HTTP request, a feed poll). */
 struct peer {
 	struct nw_peer net;
-	struct spool_file *spool;
+	struct ingest_collector *local;
 };
 
 /* A file of the spool directory being ingested: it moves to done/ once
  * every article in it has its reply, or to failed/ (with NAME.error) if
  * any reply was a rejection. */
 struct spool_file {
+	struct ingest_collector collector;   /* first: replies come here */
+	ingestd *d;
 	struct spool_file *next;
 	char *name;
 	uint32_t replies, count;
@@ -96,14 +99,14 @@ struct ingestd {
 	uv_timer_t spool_timer;
 	uv_fs_event_t spool_event;
 	bool spool_event_on;
-	nw_http_server *http;
+	nw_http_server *http;        /* [ingestd] metrics */
+	struct api *api;             /* [ingestd] http */
 	double sync_started;
 	struct replay_job *replay_queue, *replay_tail;   /* waiting, FIFO */
 	size_t replay_queued;
 	bool replay_busy;            /* a job is on the thread pool */
 };
 
-static void spool_reply(ingestd *d, struct spool_file *sf, const struct nw_submit_reply *r);
 struct replay_job;
 static void replay_job_free(struct replay_job *job);
 
@@ -138,7 +141,7 @@ static uint64_t durable_seq(const ingestd *d)
 
 static bool recv_request(void *socket, struct peer *from, nw_buf *body, size_t max)
 {
-	from->spool = NULL;
+	from->local = NULL;
 	return nw_zsock_recv_request(socket, &from->net, body, max);
 }
 
@@ -150,8 +153,8 @@ static int send_to(nw_zsock *zs, const struct peer *to, const void *const *data,
 
 static void send_reply(ingestd *d, const struct peer *to, const struct nw_submit_reply *r)
 {
-	if (to->spool) {
-		spool_reply(d, to->spool, r);
+	if (to->local) {
+		to->local->reply(to->local, r);
 		return;
 	}
 	d->scratch.len = 0;
@@ -223,7 +226,7 @@ static int publish_record(ingestd *d, uint64_t seq)
 
 static void publish_durable(ingestd *d)
 {
-	uint64_t durable = durable_seq(d);
+	uint64_t durable = durable_seq(d), before = d->published;
 	while (d->published < durable) {
 		uint64_t seq = d->published + 1;
 		int rc = publish_record(d, seq);
@@ -235,6 +238,8 @@ static void publish_durable(ingestd *d)
 			d->stats.published++;
 		d->published = seq;
 	}
+	if (d->published != before)
+		api_published(d->api, d->published);
 }
 
 static void maybe_finish_drain(ingestd *d);
@@ -406,8 +411,8 @@ static void ingest_article(ingestd *d, const struct peer *from, uint64_t rid, ui
 /* Parses one input (raw, or an encoded article map) and journals what it
  * holds; every article gets its reply through `from`. */
 static void ingest_input(ingestd *d, struct peer *from, uint64_t rid, bool has_format,
-			 enum nw_format format, const char *source, bool is_article,
-			 const char *data, size_t len)
+			 enum nw_format format, const char *source, const char *charset,
+			 bool is_article, const char *data, size_t len)
 {
 	char reason[NW_REASON_MAX] = "";
 	enum nw_err err;
@@ -423,7 +428,7 @@ static void ingest_input(ingestd *d, struct peer *from, uint64_t rid, bool has_f
 	} else {
 		struct nw_parse_opts o = {
 			.format = has_format ? format : NW_FORMAT_AUTO,
-			.source = source, .max_bytes = d->max_bytes,
+			.source = source, .max_bytes = d->max_bytes, .charset = charset,
 		};
 		struct nw_parse_sink sink = { batch_article, batch_reject, &b };
 		err = nw_parse(data, len, &o, &sink, reason);
@@ -464,7 +469,7 @@ static void handle_submit(ingestd *d, struct peer *from, const nw_buf *body)
 	if (d->draining)
 		reply_error(d, from, req.rid, 0, 1, "unavailable", "ingestd is shutting down; retry");
 	else
-		ingest_input(d, from, req.rid, req.has_format, req.format, req.source,
+		ingest_input(d, from, req.rid, req.has_format, req.format, req.source, NULL,
 			     req.is_article, req.data.data, req.data.len);
 	nw_submit_req_clear(&req);
 }
@@ -477,6 +482,18 @@ static void on_submit(nw_zsock *zs, void *socket, void *arg)
 	if (recv_request(socket, &from, &body, d->max_bytes + 65536))
 		handle_submit(d, &from, &body);
 	nw_buf_release(&body);
+}
+
+void ingestd_ingest(ingestd *d, struct ingest_collector *c, const struct nw_parse_opts *o,
+		    const char *data, size_t len)
+{
+	struct peer from = { .local = c };
+	d->stats.requests++;
+	if (d->draining)
+		reply_error(d, &from, 0, 0, 1, "unavailable", "ingestd is shutting down; retry");
+	else
+		ingest_input(d, &from, 0, o->format != NW_FORMAT_AUTO, o->format, o->source,
+			     o->charset, false, data, len);
 }
 
 /* ---- spool directory ---- */
@@ -519,8 +536,10 @@ static void spool_finish(ingestd *d, struct spool_file *sf)
 	free(sf);
 }
 
-static void spool_reply(ingestd *d, struct spool_file *sf, const struct nw_submit_reply *r)
+static void spool_reply(struct ingest_collector *c, const struct nw_submit_reply *r)
 {
+	struct spool_file *sf = (struct spool_file *)c;
+	ingestd *d = sf->d;
 	sf->count = r->count;
 	sf->replies++;
 	if (!r->ok) {
@@ -549,9 +568,11 @@ static void spool_take(ingestd *d, const char *name)
 		free(sf);
 		return;
 	}
+	sf->collector.reply = spool_reply;
+	sf->d = d;
 	sf->next = d->spooling;
 	d->spooling = sf;
-	struct peer from = { .spool = sf };
+	struct peer from = { .local = &sf->collector };
 	char path[4096], reason[NW_REASON_MAX];
 	snprintf(path, sizeof(path), "%s/%s", d->spool_dir, name);
 	char *data = NULL;
@@ -563,7 +584,7 @@ static void spool_take(ingestd *d, const char *name)
 		reply_error(d, &from, 0, 0, 1, err == NW_ETOOBIG ? "too_big" : "invalid", reason);
 		return;
 	}
-	ingest_input(d, &from, 0, false, NW_FORMAT_TEXT, name, false, data, len);
+	ingest_input(d, &from, 0, false, NW_FORMAT_TEXT, name, NULL, false, data, len);
 	free(data);
 }
 
@@ -871,6 +892,7 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	nw_metric(b, "newswire_journal_fsync_total", "counter", "Journal syncs (group commits).", (double)st->fsyncs);
 	nw_metric(b, "newswire_journal_fsync_seconds_total", "counter", "Time spent in journal syncs.", st->fsync_seconds);
 	nw_metric(b, "newswire_journal_fsync_max_seconds", "gauge", "Slowest journal sync since start.", st->fsync_max_seconds);
+	api_metrics(d->api, b);
 }
 
 static void on_http(void *arg, const struct nw_http_request *req, struct nw_http_response *res)
@@ -964,6 +986,9 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 	const char *metrics_at = nw_config_str(cfg, "ingestd", "metrics");
 	if (*metrics_at && !(d->http = nw_http_listen(loop, metrics_at, 0, on_http, d, msg, msglen)))
 		goto fail;
+	if (*nw_config_str(cfg, "ingestd", "http") &&
+	    !(d->api = api_start(d, loop, cfg, msg, msglen)))
+		goto fail;
 	const char *spool = nw_config_str(cfg, "ingestd", "spool_dir");
 	if (*spool && spool_start(d, spool, msg, msglen) != NW_OK)
 		goto fail;
@@ -979,6 +1004,7 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 		"replay", nw_config_str(cfg, "ingestd", "replay"), "fsync", fsync);
 	return d;
 fail:
+	api_close(&d->api);
 	nw_http_close(d->http);
 	d->http = NULL;
 	nw_zsock_close(d->submit);
@@ -1008,6 +1034,7 @@ static void close_all(ingestd *d)
 	d->submit = d->publish = d->replay = NULL;
 	nw_http_close(d->http);
 	d->http = NULL;
+	api_close(&d->api);
 	const struct counters *st = &d->stats;
 	nw_info("ingestd stopped", "last_published", NW_U64(d->published),
 		"articles", NW_U64(st->articles), "duplicates", NW_U64(st->duplicates),
@@ -1040,6 +1067,38 @@ void ingestd_drain(ingestd *d, void (*done)(void *arg), void *arg)
 	d->draining = true;
 	nw_info("draining");
 	maybe_finish_drain(d);
+}
+
+uint64_t ingestd_published(const ingestd *d)
+{
+	return d->published;
+}
+
+uint64_t ingestd_first_seq(const ingestd *d)
+{
+	return nw_journal_first_seq(d->journal);
+}
+
+uint64_t ingestd_find_id(const ingestd *d, const char *id)
+{
+	unsigned char bin[NW_JOURNAL_ID_BYTES];
+	hex_to_bin(id, bin, sizeof bin);
+	return nw_journal_find_id(d->journal, bin);
+}
+
+enum nw_err ingestd_read(ingestd *d, uint64_t seq, nw_buf *out)
+{
+	return nw_journal_read(d->journal, seq, out, NULL);
+}
+
+bool ingestd_draining(const ingestd *d)
+{
+	return d->draining;
+}
+
+void ingestd_metrics(ingestd *d, nw_buf *b)
+{
+	write_metrics(d, b);
 }
 
 bool ingestd_failed(const ingestd *d)

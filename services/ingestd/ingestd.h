@@ -5,9 +5,12 @@
 #define NW_INGESTD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "common/config.h"
+#include "common/parse.h"
+#include "common/util.h"
 
 typedef struct ingestd ingestd;
 
@@ -25,5 +28,32 @@ bool ingestd_failed(const ingestd *d);
 
 /* Frees what is left after the loop has ended. */
 void ingestd_destroy(ingestd **d);
+
+/* ---- for the daemon's other front ends (HTTP API, feed poller) ---- */
+
+struct nw_submit_reply;
+
+/* Receives the replies to one ingested input: one per article, each once
+ * its record is durable (or at once for a duplicate or a rejected record),
+ * or a single rejection (index 0, count 1) when the input as a whole is
+ * refused. r->count says how many replies to expect. */
+struct ingest_collector {
+	void (*reply)(struct ingest_collector *c, const struct nw_submit_reply *r);
+};
+
+/* Parses data per o and journals what it holds, replying through c. */
+void ingestd_ingest(ingestd *d, struct ingest_collector *c, const struct nw_parse_opts *o,
+		    const char *data, size_t len);
+
+/* The last published seq (every record up to it is durable), and the
+ * oldest retained one (0 when the journal is empty). */
+uint64_t ingestd_published(const ingestd *d);
+uint64_t ingestd_first_seq(const ingestd *d);
+/* The seq holding the article with this 32-hex id, 0 if none. */
+uint64_t ingestd_find_id(const ingestd *d, const char *id);
+/* The msgpack article of record seq into out (replacing its contents). */
+enum nw_err ingestd_read(ingestd *d, uint64_t seq, nw_buf *out);
+bool ingestd_draining(const ingestd *d);
+void ingestd_metrics(ingestd *d, nw_buf *b);
 
 #endif

@@ -7,7 +7,6 @@
  * Outbox reads and writes other than the commit run on the thread pool,
  * one at a time (the "lane"): take due rows, then record outcomes. */
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,7 +349,6 @@ int main(int argc, char **argv)
 				"with retries and dead letters. SIGHUP reloads the rules.\n", &cfg);
 	if (rc >= 0)
 		return rc;
-	signal(SIGPIPE, SIG_IGN);   /* a command that does not read its input */
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	struct notifier n = { .cfg = cfg };
 	pthread_mutex_init(&n.lock, NULL);

@@ -1,6 +1,7 @@
 /* Command line, configuration and logging set-up shared by the daemons. */
 #include "common/daemon.h"
 
+#include <curl/curl.h>
 #include <signal.h>
 
 #include <stdio.h>
@@ -78,6 +79,8 @@ int nw_daemon_init(int argc, char **argv, const char *section, const char *usage
 	nw_log_init(section, level);
 	/* a peer that hung up is a write error on its socket, not a signal */
 	signal(SIGPIPE, SIG_IGN);
+	/* before any thread: curl's global set-up is not thread-safe */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	*cfgp = cfg;
 	return -1;
 }

@@ -25,6 +25,7 @@
 #include "common/util.h"
 #include "common/zsock.h"
 #include "services/ingestd/api.h"
+#include "services/ingestd/feeds.h"
 
 #define MAX_PENDING_ACKS 100000
 #define MAX_REPLAY_BATCH 1000
@@ -101,6 +102,7 @@ struct ingestd {
 	bool spool_event_on;
 	nw_http_server *http;        /* [ingestd] metrics */
 	struct api *api;             /* [ingestd] http */
+	struct feeds *feeds;         /* [ingestd] feeds */
 	double sync_started;
 	struct replay_job *replay_queue, *replay_tail;   /* waiting, FIFO */
 	size_t replay_queued;
@@ -408,6 +410,17 @@ static void ingest_article(ingestd *d, const struct peer *from, uint64_t rid, ui
 		d->acks_min_seq = r.seq;
 }
 
+/* After journaling: sync or publish per the fsync policy, and answer what
+ * can be answered already. */
+static void after_ingest(ingestd *d)
+{
+	if (d->fsync == FSYNC_OFF)
+		publish_durable(d);   /* written is durable enough: publish now */
+	else if (d->fsync == FSYNC_ALWAYS)
+		start_sync(d);
+	flush_acks(d);   /* fsync=off, and duplicates of records already durable */
+}
+
 /* Parses one input (raw, or an encoded article map) and journals what it
  * holds; every article gets its reply through `from`. */
 static void ingest_input(ingestd *d, struct peer *from, uint64_t rid, bool has_format,
@@ -448,11 +461,7 @@ static void ingest_input(ingestd *d, struct peer *from, uint64_t rid, bool has_f
 		nw_article_destroy(&b.articles[i]);
 	free(b.articles);
 	free(b.reasons);
-	if (d->fsync == FSYNC_OFF)
-		publish_durable(d);   /* written is durable enough: publish now */
-	else if (d->fsync == FSYNC_ALWAYS)
-		start_sync(d);
-	flush_acks(d);   /* fsync=off, and duplicates of records already durable */
+	after_ingest(d);
 }
 
 static void handle_submit(ingestd *d, struct peer *from, const nw_buf *body)
@@ -494,6 +503,27 @@ void ingestd_ingest(ingestd *d, struct ingest_collector *c, const struct nw_pars
 	else
 		ingest_input(d, &from, 0, o->format != NW_FORMAT_AUTO, o->format, o->source,
 			     o->charset, false, data, len);
+}
+
+void ingestd_ingest_articles(ingestd *d, struct ingest_collector *c, nw_article **arts,
+			     size_t n, const char *source)
+{
+	struct peer from = { .local = c };
+	d->stats.requests++;
+	for (size_t i = 0; i < n; i++) {
+		if (d->draining)
+			reply_error(d, &from, 0, (uint32_t)i, (uint32_t)n, "unavailable",
+				    "ingestd is shutting down; retry");
+		else
+			ingest_article(d, &from, 0, (uint32_t)i, (uint32_t)n, arts[i], source);
+		nw_article_destroy(&arts[i]);
+	}
+	after_ingest(d);
+}
+
+void ingestd_reload(ingestd *d)
+{
+	feeds_reload(d->feeds);
 }
 
 /* ---- spool directory ---- */
@@ -893,6 +923,7 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	nw_metric(b, "newswire_journal_fsync_seconds_total", "counter", "Time spent in journal syncs.", st->fsync_seconds);
 	nw_metric(b, "newswire_journal_fsync_max_seconds", "gauge", "Slowest journal sync since start.", st->fsync_max_seconds);
 	api_metrics(d->api, b);
+	feeds_metrics(d->feeds, b);
 }
 
 static void on_http(void *arg, const struct nw_http_request *req, struct nw_http_response *res)
@@ -989,6 +1020,9 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 	if (*nw_config_str(cfg, "ingestd", "http") &&
 	    !(d->api = api_start(d, loop, cfg, msg, msglen)))
 		goto fail;
+	if (*nw_config_str(cfg, "ingestd", "feeds") &&
+	    !(d->feeds = feeds_start(d, loop, cfg, msg, msglen)))
+		goto fail;
 	const char *spool = nw_config_str(cfg, "ingestd", "spool_dir");
 	if (*spool && spool_start(d, spool, msg, msglen) != NW_OK)
 		goto fail;
@@ -1004,6 +1038,7 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 		"replay", nw_config_str(cfg, "ingestd", "replay"), "fsync", fsync);
 	return d;
 fail:
+	feeds_close(&d->feeds);
 	api_close(&d->api);
 	nw_http_close(d->http);
 	d->http = NULL;
@@ -1035,6 +1070,7 @@ static void close_all(ingestd *d)
 	nw_http_close(d->http);
 	d->http = NULL;
 	api_close(&d->api);
+	feeds_close(&d->feeds);
 	const struct counters *st = &d->stats;
 	nw_info("ingestd stopped", "last_published", NW_U64(d->published),
 		"articles", NW_U64(st->articles), "duplicates", NW_U64(st->duplicates),

@@ -45,6 +45,14 @@ struct ingest_collector {
 void ingestd_ingest(ingestd *d, struct ingest_collector *c, const struct nw_parse_opts *o,
 		    const char *data, size_t len);
 
+/* Journals parsed articles (taking them over; arts itself stays the
+ * caller's), replying through c; source fills in a missing source. */
+void ingestd_ingest_articles(ingestd *d, struct ingest_collector *c, nw_article **arts,
+			     size_t n, const char *source);
+
+/* SIGHUP: re-reads the feeds file. */
+void ingestd_reload(ingestd *d);
+
 /* The last published seq (every record up to it is durable), and the
  * oldest retained one (0 when the journal is empty). */
 uint64_t ingestd_published(const ingestd *d);

@@ -6,6 +6,7 @@
 
 #include "common/daemon.h"
 #include "common/log.h"
+#include "services/ingestd/feeds.h"
 #include "services/ingestd/ingestd.h"
 
 #define DRAIN_DEADLINE_MS 4500
@@ -43,7 +44,8 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	struct app *a = h->data;
 	if (signum == SIGHUP) {
-		nw_info("SIGHUP: logs go to stderr, nothing to reopen");
+		nw_info("SIGHUP: reloading the feeds file (logs go to stderr: nothing to reopen)");
+		ingestd_reload(a->d);
 		return;
 	}
 	if (a->stopping)
@@ -64,6 +66,18 @@ int main(int argc, char **argv)
 		return rc;
 	struct app a = { .loop = uv_default_loop() };
 	char msg[512];
+	const char *feeds = nw_config_str(cfg, "ingestd", "feeds");
+	struct feed_spec *specs = NULL;
+	size_t nspecs = 0;
+	if (*feeds) {   /* a bad feeds file is bad configuration: exit 2 */
+		enum nw_err err = feeds_read_list(feeds, &specs, &nspecs, msg, sizeof(msg));
+		feeds_free_list(specs, nspecs);
+		if (err) {
+			fprintf(stderr, "newswire-ingestd: %s\n", msg);
+			nw_config_destroy(&cfg);
+			return NW_EXIT_USAGE;
+		}
+	}
 	if (!(a.d = ingestd_start(a.loop, cfg, msg, sizeof(msg)))) {
 		nw_error("cannot start", "error", msg);
 		nw_config_destroy(&cfg);

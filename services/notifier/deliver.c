@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/curl_uv.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -21,15 +22,13 @@
 
 struct deliverer {
 	uv_loop_t *loop;
-	CURLM *multi;
-	uv_timer_t curl_timer;
+	nw_curl_uv *curl;
 	int webhook_timeout_ms, exec_timeout_ms;
 	delivery_done done;
 	void *arg;
 	struct transfer *transfers;   /* webhooks in flight */
-	struct sock_ctx *socks;       /* curl's sockets being polled */
 	struct child *children;       /* commands running */
-	int handles;                  /* open libuv handles owned here */
+	int handles;                  /* 1 + child handles open */
 	bool closing;
 };
 
@@ -60,41 +59,6 @@ struct transfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct sock_ctx {
-	uv_poll_t poll;
-	curl_socket_t fd;
-	deliverer *dv;
-	struct sock_ctx *next, **prev;
-};
-
-static void release_handle(deliverer *dv)
-{
-	if (--dv->handles == 0 && dv->closing)
-		free(dv);
-}
-
-static void timer_closed(uv_handle_t *h)
-{
-	release_handle(h->data);
-}
-
-static void sock_closed(uv_handle_t *h)
-{
-	struct sock_ctx *sc = h->data;
-	deliverer *dv = sc->dv;
-	free(sc);
-	release_handle(dv);
-}
-
-static void sock_close(struct sock_ctx *sc)
-{
-	*sc->prev = sc->next;
-	if (sc->next)
-		sc->next->prev = sc->prev;
-	uv_poll_stop(&sc->poll);
-	uv_close((uv_handle_t *)&sc->poll, sock_closed);
-}
-
 void webhook_signature(const unsigned char *key, size_t keylen, const char *id, long long ts,
 		       const char *body, char *out, size_t outlen)
 {
@@ -110,103 +74,34 @@ void webhook_signature(const unsigned char *key, size_t keylen, const char *id, 
 	snprintf(out, outlen, "v1,%s", (const char *)b64);
 }
 
-static void check_done(deliverer *dv)
+static void release_handle(deliverer *dv)
 {
-	CURLMsg *m;
-	int left;
-	while ((m = curl_multi_info_read(dv->multi, &left))) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		struct transfer *t = NULL, **link = &dv->transfers;
-		while (*link && (*link)->easy != m->easy_handle)
-			link = &(*link)->next;
-		if (!(t = *link))
-			continue;
-		*link = t->next;
-		CURLcode rc = m->data.result;
-		long status = 0;
-		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-		curl_multi_remove_handle(dv->multi, t->easy);
-		curl_easy_cleanup(t->easy);
-		curl_slist_free_all(t->headers);
-		struct nw_delivery *d = t->d;
-		if (rc != CURLE_OK)
-			finish(dv, d, false, false, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
-		else if (status >= 200 && status < 300)
-			finish(dv, d, true, false, NULL);
-		else   /* a 4xx other than 408 and 429 will not get better */
-			finish(dv, d, false, status >= 400 && status < 500 && status != 408 && status != 429,
-			       "HTTP %ld", status);
-		free(t);
-	}
+	if (--dv->handles == 0 && dv->closing)
+		free(dv);
 }
 
-static void on_socket_event(uv_poll_t *h, int status, int events)
+static void on_transfer_done(void *arg, CURL *easy, CURLcode rc)
 {
-	struct sock_ctx *sc = (struct sock_ctx *)(void *)h;
-	deliverer *dv = sc->dv;
-	int flags = 0;
-	if (status < 0)
-		flags = CURL_CSELECT_ERR;
-	if (events & UV_READABLE)
-		flags |= CURL_CSELECT_IN;
-	if (events & UV_WRITABLE)
-		flags |= CURL_CSELECT_OUT;
-	int running;
-	curl_multi_socket_action(dv->multi, sc->fd, flags, &running);
-	check_done(dv);
-}
-
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	deliverer *dv = userp;
-	struct sock_ctx *sc = socketp;
-	if (what == CURL_POLL_REMOVE) {
-		if (sc) {
-			curl_multi_assign(dv->multi, fd, NULL);
-			sock_close(sc);
-		}
-		return 0;
-	}
-	if (!sc) {
-		if (!(sc = calloc(1, sizeof(*sc))))
-			return -1;
-		sc->fd = fd;
-		sc->dv = dv;
-		if (uv_poll_init_socket(dv->loop, &sc->poll, fd) != 0) {
-			free(sc);
-			return -1;
-		}
-		sc->poll.data = sc;
-		sc->next = dv->socks;
-		if (sc->next)
-			sc->next->prev = &sc->next;
-		sc->prev = &dv->socks;
-		dv->socks = sc;
-		dv->handles++;
-		curl_multi_assign(dv->multi, fd, sc);
-	}
-	int events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
-	uv_poll_start(&sc->poll, events, on_socket_event);
-	return 0;
-}
-
-static void on_curl_timer(uv_timer_t *t)
-{
-	deliverer *dv = t->data;
-	int running;
-	curl_multi_socket_action(dv->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(dv);
-}
-
-static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
-{
-	deliverer *dv = userp;
-	if (timeout_ms < 0)
-		uv_timer_stop(&dv->curl_timer);
-	else   /* 0 means at once: from the loop, not from inside curl */
-		uv_timer_start(&dv->curl_timer, on_curl_timer, (uint64_t)timeout_ms, 0);
-	return 0;
+	deliverer *dv = arg;
+	struct transfer *t = NULL, **link = &dv->transfers;
+	while (*link && (*link)->easy != easy)
+		link = &(*link)->next;
+	if (!(t = *link))
+		return;
+	*link = t->next;
+	long status = 0;
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(t->easy);
+	curl_slist_free_all(t->headers);
+	struct nw_delivery *d = t->d;
+	if (rc != CURLE_OK)
+		finish(dv, d, false, false, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+	else if (status >= 200 && status < 300)
+		finish(dv, d, true, false, NULL);
+	else   /* a 4xx other than 408 and 429 will not get better */
+		finish(dv, d, false, status >= 400 && status < 500 && status != 408 && status != 429,
+		       "HTTP %ld", status);
+	free(t);
 }
 
 static size_t discard_body(char *p, size_t size, size_t n, void *arg)
@@ -250,7 +145,7 @@ void deliver_webhook(deliverer *dv, struct nw_delivery *d, const unsigned char *
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-	if (!h || curl_multi_add_handle(dv->multi, e) != CURLM_OK) {
+	if (!h || nw_curl_uv_add(dv->curl, e) != NW_OK) {
 		curl_slist_free_all(h);
 		curl_easy_cleanup(e);
 		free(t);
@@ -473,16 +368,10 @@ deliverer *deliverer_new(uv_loop_t *loop, int webhook_timeout_ms, int exec_timeo
 	dv->exec_timeout_ms = exec_timeout_ms;
 	dv->done = done;
 	dv->arg = arg;
-	if (!(dv->multi = curl_multi_init())) {
+	if (!(dv->curl = nw_curl_uv_new(loop, on_transfer_done, dv))) {
 		free(dv);
 		return NULL;
 	}
-	curl_multi_setopt(dv->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-	curl_multi_setopt(dv->multi, CURLMOPT_SOCKETDATA, dv);
-	curl_multi_setopt(dv->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
-	curl_multi_setopt(dv->multi, CURLMOPT_TIMERDATA, dv);
-	uv_timer_init(loop, &dv->curl_timer);
-	dv->curl_timer.data = dv;
 	dv->handles = 1;
 	return dv;
 }
@@ -495,17 +384,14 @@ void deliverer_close(deliverer *dv)
 	while (dv->transfers) {   /* aborted: still "sending", delivered again after a restart */
 		struct transfer *t = dv->transfers;
 		dv->transfers = t->next;
-		curl_multi_remove_handle(dv->multi, t->easy);
+		nw_curl_uv_remove(dv->curl, t->easy);
 		curl_easy_cleanup(t->easy);
 		curl_slist_free_all(t->headers);
 		nw_delivery_free_list(&t->d);
 		free(t);
 	}
-	curl_multi_cleanup(dv->multi);
-	while (dv->socks)   /* what curl did not remove itself */
-		sock_close(dv->socks);
+	nw_curl_uv_close(dv->curl);
 	for (struct child *c = dv->children; c; c = c->next)
 		uv_process_kill(&c->proc, SIGTERM);
-	uv_timer_stop(&dv->curl_timer);
-	uv_close((uv_handle_t *)&dv->curl_timer, timer_closed);
+	release_handle(dv);
 }

@@ -384,7 +384,7 @@ static bool is_el(const xmlNode *n, const char *prefix, const char *local)
 		return prefix && strlen(prefix) == pl && !strncmp(name, prefix, pl) &&
 		       !strcmp(colon + 1, local);
 	}
-	if (strcmp(name, local))
+	if (strcmp(name, local) != 0)
 		return false;
 	const char *want = (const char *)n->ns->prefix;   /* unknown: as written */
 	for (size_t i = 0; i < NW_ARRAY_LEN(namespaces); i++)
@@ -529,10 +529,10 @@ static enum nw_err entry_link(const xmlNode *item, char **out)
 	xmlNode *guid = child(item, NULL, "guid");
 	if (!err && !*out && guid) {
 		xmlChar *perma = attr(guid, "isPermaLink");
-		if (!perma || strcmp((const char *)perma, "false"))
+		if (!perma || strcmp((const char *)perma, "false") != 0)
 			err = node_text(guid, out);
 		xmlFree(perma);
-		if (*out && strncmp(*out, "http://", 7) && strncmp(*out, "https://", 8)) {
+		if (*out && strncmp(*out, "http://", 7) != 0 && strncmp(*out, "https://", 8) != 0) {
 			free(*out);
 			*out = NULL;
 		}
@@ -587,7 +587,6 @@ static enum nw_err entry_date(const xmlNode *item, nw_article *a)
 static enum nw_err entry_byline(const xmlNode *item, nw_article *a)
 {
 	nw_strlist names = { 0 };
-	nw_buf b = NW_BUF_INIT;
 	enum nw_err err = NW_OK;
 	for (xmlNode *c = item->children; c && !err; c = c->next) {
 		if (!is_el(c, NULL, "author") && !is_el(c, "dc", "creator") &&
@@ -599,12 +598,8 @@ static enum nw_err entry_byline(const xmlNode *item, nw_article *a)
 			err = nw_strlist_push_unique(&names, s);
 		free(s);
 	}
-	for (size_t i = 0; !err && i < names.len; i++)
-		if ((i && nw_buf_puts(&b, ", ")) || nw_buf_puts(&b, names.items[i]))
-			err = NW_ENOMEM;
-	if (!err && b.len && !(a->byline = nw_buf_detach(&b)))
-		err = NW_ENOMEM;
-	nw_buf_release(&b);
+	if (!err)
+		err = nw_parse_set_byline(a, &names);
 	nw_strlist_clear(&names);
 	return err;
 }
@@ -722,6 +717,8 @@ static void take_entry(struct walk *w, const xmlNode *item)
 		}
 		xmlFree(xl);
 	}
+	if (!err && !too_big && a->title)
+		err = nw_article_finish(a);
 	if (err == NW_ENOMEM) {
 		w->err = err;
 		w->stop = true;
@@ -732,8 +729,6 @@ static void take_entry(struct walk *w, const xmlNode *item)
 		       "(max_article_bytes)", w->max);
 	} else if (!a->title) {
 		reject(w, index, NW_ENOTITLE, "entry has no title, text or link");
-	} else if ((err = nw_article_finish(a))) {
-		reject(w, index, err, "%s", nw_strerror(err));
 	} else {
 		nw_article *give = a;
 		a = NULL;

@@ -133,11 +133,10 @@ static void on_written(uv_write_t *req, int status)
 	c->writes--;
 	if (st)
 		st->queued -= w->data.len;
-	if (status < 0 || w->close_after || (c->lingering && !c->writes))
+	bool drained = st && !st->queued;
+	if (status < 0 || w->close_after || (c->lingering && !c->writes) || (drained && st->ending))
 		conn_close(c);
-	else if (st && !st->queued && st->ending)
-		conn_close(c);
-	else if (st && !st->queued && st->on_drain)
+	else if (drained && st->on_drain)
 		st->on_drain(st->arg, st);
 	nw_buf_release(&w->data);
 	free(w);

@@ -207,6 +207,19 @@ out:
 	return err;
 }
 
+enum nw_err nw_parse_set_byline(nw_article *a, const nw_strlist *names)
+{
+	nw_buf b = NW_BUF_INIT;
+	enum nw_err err = NW_OK;
+	for (size_t i = 0; !err && i < names->len; i++)
+		if ((i && nw_buf_puts(&b, ", ")) || nw_buf_puts(&b, names->items[i]))
+			err = NW_ENOMEM;
+	if (!err && b.len && !(a->byline = nw_buf_detach(&b)))
+		err = NW_ENOMEM;
+	nw_buf_release(&b);
+	return err;
+}
+
 bool nw_lang_normalize(char *lang)
 {
 	for (char *c = lang; *c; c++)

@@ -61,6 +61,10 @@ enum nw_para {
 /* Appends the cleaned, non-empty paragraphs of s to out. */
 enum nw_err nw_parse_paragraphs(const char *s, enum nw_para mode, nw_strlist *out);
 
+/* Sets a->byline to the names joined with ", " (left NULL when there are
+ * none). */
+enum nw_err nw_parse_set_byline(nw_article *a, const nw_strlist *names);
+
 /* Normalises a language tag in place ("vi-VN" -> "vi", "EN" -> "en");
  * false when what is left is not a plausible ISO 639 code. */
 bool nw_lang_normalize(char *lang);

@@ -184,14 +184,9 @@ static enum nw_err get_byline(json_t *o, nw_article *a, struct record_error *re)
 {
 	static const char *const keys[] = { "byline", "author", "authors", "by", "creator", NULL };
 	nw_strlist names = { 0 };
-	nw_buf b = NW_BUF_INIT;
 	enum nw_err err = get_list(o, keys, &names, re);
-	for (size_t i = 0; !err && i < names.len; i++)
-		if ((i && nw_buf_puts(&b, ", ")) || nw_buf_puts(&b, names.items[i]))
-			err = NW_ENOMEM;
-	if (!err && b.len && !(a->byline = nw_buf_detach(&b)))
-		err = NW_ENOMEM;
-	nw_buf_release(&b);
+	if (!err)
+		err = nw_parse_set_byline(a, &names);
 	nw_strlist_clear(&names);
 	return err;
 }

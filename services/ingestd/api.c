@@ -18,7 +18,7 @@
 #include "common/http.h"
 #include "common/log.h"
 
-#define STREAM_HIGH_WATER (256 * 1024)   /* bytes queued before a stream waits */
+#define STREAM_HIGH_WATER ((size_t)256 * 1024)   /* bytes queued before a stream waits */
 #define STREAM_KEEPALIVE_MS 15000
 #define STREAM_RETRY_MS 2000
 #define LIST_DEFAULT 50

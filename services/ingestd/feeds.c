@@ -110,7 +110,7 @@ enum nw_err feeds_read_list(const char *path, struct feed_spec **out, size_t *n,
 		char *interval = strtok_r(NULL, " \t\r", &tok_save);
 		char *extra = strtok_r(NULL, " \t\r", &tok_save);
 		int64_t secs = FEEDS_DEFAULT_INTERVAL_S;
-		if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
+		if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
 			snprintf(msg, msglen, "%s:%d: \"%s\" is not an http:// or https:// URL", path,
 				 lineno, url);
 			err = NW_ECONFIG;
@@ -327,7 +327,7 @@ static enum nw_err collect_entry(void *ctx, nw_article *a, const char *key)
 	}
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 32;
-		nw_article **v = realloc(c->arts, cap * sizeof(*v));
+		nw_article **v = realloc(c->arts, cap * sizeof(nw_article *));
 		uint64_t *k = v ? realloc(c->keys, cap * sizeof(*k)) : NULL;
 		if (v)
 			c->arts = v;
@@ -707,7 +707,7 @@ static enum nw_err apply_list(struct feeds *fs, const struct feed_spec *specs, s
 	int64_t due = nw_mono_ms();
 	for (size_t i = 0; i < n; i++) {
 		struct feed *f = NULL, **pp = &fs->feeds;
-		while (*pp && strcmp((*pp)->url, specs[i].url))
+		while (*pp && strcmp((*pp)->url, specs[i].url) != 0)
 			pp = &(*pp)->next;
 		if (*pp) {   /* kept: unlink from the old list */
 			f = *pp;

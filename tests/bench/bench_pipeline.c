@@ -7,16 +7,23 @@
  *       fsync=off and fsync=batch;
  *   (d) submit -> subscriber latency at 1,000 articles/s, fsync=batch;
  *   (e) replay from seq 1;
- *   (f) ingestd's resident memory.
+ *   (f) ingestd's resident memory;
+ *   (g) the same articles as HTTP POSTs on keep-alive connections beside
+ *       ZeroMQ submits, with 1 and 16 requests in flight (fsync=batch);
+ *   (h) ingestd's resident memory after that.
  * A measurement, not a test: it prints figures and ratios.
  *   bench-pipeline INGESTD_BINARY [ARTICLES]    (default 20000) */
+#include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <newswire/client.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,6 +34,7 @@
 #include "common/util.h"
 
 static char dir[256];
+static int http_port;   /* ingestd's HTTP API */
 
 static double now(void)
 {
@@ -111,7 +119,8 @@ static double disk_fsync(double seconds, double *mb_per_s)
 		if (write(fd, block, 65536) != 65536 || fdatasync(fd) != 0)
 			break;
 		n++;
-	} while ((t = now()) - start < seconds);
+	} while (now() - start < seconds);
+	t = now();
 	close(fd);
 	unlink(path);
 	free(block);
@@ -129,13 +138,15 @@ static pid_t start_ingestd(const char *binary, const char *fsync, const char *ru
 	snprintf(submit, sizeof(submit), "ingestd.submit=ipc://%s/%s-sub.ipc", dir, run);
 	snprintf(replay, sizeof(replay), "ingestd.replay=ipc://%s/%s-rep.ipc", dir, run);
 	snprintf(fs, sizeof(fs), "ingestd.fsync=%s", fsync);
+	char http[64];
+	snprintf(http, sizeof(http), "ingestd.http=127.0.0.1:%d", http_port);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 2);
 		execl(binary, binary, "--set", data, "--set", pub, "--set", submit, "--set", replay,
 		      "--set", fs, "--set", "ingestd.publish_hwm=1000000", "--set",
-		      "ingestd.log_level=warn", (char *)NULL);
+		      "ingestd.log_level=warn", "--set", http, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -288,6 +299,94 @@ static double pipelined_submit(const char *run, int base, int count, int window,
 	return t;
 }
 
+/* ---- (g) HTTP POST beside ZeroMQ submit ---- */
+
+static int pick_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	bind(fd, (struct sockaddr *)&a, sizeof(a));
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+struct poster {
+	CURL *easy;
+	char body[2048];
+};
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+static void next_post(struct poster *p, int n)
+{
+	size_t len = make_article(p->body, sizeof(p->body), n, now());
+	curl_easy_setopt(p->easy, CURLOPT_POSTFIELDSIZE, (long)len);
+}
+
+/* POSTs count articles over `conns` keep-alive connections, each with one
+ * request in flight; returns seconds, *failed counts non-202 answers. */
+static double http_submit(int base, int count, int conns, int *failed)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/articles?source=bench", http_port);
+	CURLM *m = curl_multi_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: text/plain");
+	h = curl_slist_append(h, "Expect:");
+	struct poster *ps = calloc((size_t)conns, sizeof(*ps));
+	int sent = 0, done = 0;
+	*failed = 0;
+	double start = now();
+	for (int i = 0; i < conns && sent < count; i++, sent++) {
+		CURL *e = ps[i].easy = curl_easy_init();
+		curl_easy_setopt(e, CURLOPT_URL, url);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, ps[i].body);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+		curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)&ps[i]);
+		next_post(&ps[i], base + sent);
+		curl_multi_add_handle(m, e);
+	}
+	while (done < count) {
+		int running, left;
+		curl_multi_perform(m, &running);
+		CURLMsg *msg;
+		while ((msg = curl_multi_info_read(m, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			CURL *e = msg->easy_handle;
+			long status = 0;
+			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+			if (msg->data.result != CURLE_OK || status != 202)
+				(*failed)++;
+			curl_multi_remove_handle(m, e);
+			done++;
+			if (sent < count) {
+				char *priv = NULL;
+				curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+				next_post((struct poster *)(void *)priv, base + sent++);
+				curl_multi_add_handle(m, e);   /* same handle: same connection */
+			}
+		}
+		if (done < count)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	double t = now() - start;
+	for (int i = 0; i < conns; i++)
+		if (ps[i].easy)
+			curl_easy_cleanup(ps[i].easy);
+	free(ps);
+	curl_slist_free_all(h);
+	curl_multi_cleanup(m);
+	return t;
+}
+
 static void stop_ingestd(pid_t pid)
 {
 	kill(pid, SIGTERM);
@@ -301,6 +400,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *binary = argv[1];
+	http_port = pick_port();
 	int n = argc > 2 ? atoi(argv[2]) : 20000;
 	snprintf(dir, sizeof(dir), "/tmp/nwbench.XXXXXX");
 	if (!mkdtemp(dir))
@@ -355,6 +455,17 @@ int main(int argc, char **argv)
 	printf("  (e) replay from seq 1                  %10.0f msg/s (%llu records)\n",
 	       (double)total / (r.end - start), (unsigned long long)total);
 	printf("  (f) ingestd RSS after the runs         %10.1f MB\n", (double)rss_kb(batch_pid) / 1024.0);
+
+	/* (g) the same articles over HTTP (keep-alive) beside ZeroMQ, fsync=batch */
+	int hn = n / 4 > 1000 ? n / 4 : 1000, failed = 0;
+	int windows[2] = { 1, 16 };
+	for (int w = 0; w < 2; w++) {
+		double tz = pipelined_submit("batch", 2000000 + w * hn, hn, windows[w], 0);
+		double th = http_submit(3000000 + w * hn, hn, windows[w], &failed);
+		printf("  (g) %2d in flight: ZeroMQ submit %8.0f/s, HTTP POST %8.0f/s  ratio %.2f "
+		       "(%d HTTP failures)\n", windows[w], hn / tz, hn / th, tz / th, failed);
+	}
+	printf("  (h) ingestd RSS after HTTP             %10.1f MB\n", (double)rss_kb(batch_pid) / 1024.0);
 	stop_ingestd(batch_pid);
 
 	char cmd[300];

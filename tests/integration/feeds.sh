@@ -117,6 +117,9 @@ kill -HUP "$pid"
 wait_until 10 grep -q 'feeds file not reloaded' "$T/ingestd.log" || fail "bad reload not refused"
 metrics
 [ -n "$(value newswire_feed_polls_total "$A/herald.rss")" ] || fail "old list lost after a bad reload"
+# newswire stats shows the per-feed health
+"$NW_BIN" -c "$T/newswire.conf" stats >"$T/stats" 2>/dev/null
+grep -q "^newswire_feed_errors{feed=\"$A/herald.rss\"} 0$" "$T/stats" || fail "feed health missing from newswire stats"
 kill -TERM "$pid"; wait "$pid"
 expect_eq "$?" 0 "ingestd exit code"
 

@@ -9,6 +9,10 @@
 
 #include "common/log.h"
 
+#ifdef NW_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 int nw_daemon_init(int argc, char **argv, const char *section, const char *usage,
 		   nw_config **cfgp)
 {
@@ -83,6 +87,15 @@ int nw_daemon_init(int argc, char **argv, const char *section, const char *usage
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	*cfgp = cfg;
 	return -1;
+}
+
+void nw_daemon_notify(const char *state)
+{
+#ifdef NW_HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
 }
 
 void nw_signals_start(uv_loop_t *loop, struct nw_signals *s, bool hup, uv_signal_cb cb,

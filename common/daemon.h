@@ -20,6 +20,11 @@ int nw_daemon_init(int argc, char **argv, const char *section, const char *usage
 
 /* The stop and reload signals of a daemon on its loop: SIGINT, SIGTERM
  * and (with hup) SIGHUP, each calling cb with data in handle->data. */
+/* Tells the service manager about the daemon's state ("READY=1",
+ * "STOPPING=1", "RELOADING=1"): sd_notify when built with libsystemd and
+ * started by systemd (Type=notify), nothing otherwise. */
+void nw_daemon_notify(const char *state);
+
 struct nw_signals {
 	uv_signal_t intr, term, hup;
 	bool with_hup, closed;

@@ -290,11 +290,14 @@ static void on_signal(uv_signal_t *h, int signum)
 	nw_service *svc = h->data;
 	if (signum == SIGHUP) {
 		nw_info("SIGHUP: reloading");
+		nw_daemon_notify("RELOADING=1");
 		if (svc->ops->reload)
 			svc->ops->reload(svc->impl);
+		nw_daemon_notify("READY=1");
 		return;
 	}
 	nw_info("stopping", "signal", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	nw_daemon_notify("STOPPING=1");
 	nw_service_shutdown(svc, false);
 }
 
@@ -336,6 +339,7 @@ int nw_service_run(const struct nw_service_ops *ops, void *impl, const nw_config
 	}
 	nw_info("started", "checkpoint", NW_U64(checkpoint), "publish", o.publish,
 		"replay", o.replay, "metrics", *metrics ? metrics : "off");
+	nw_daemon_notify("READY=1");
 	uv_run(svc.loop, UV_RUN_DEFAULT);
 	goto out;
 fail:

@@ -9,7 +9,7 @@ BUILD_PKGS="
   build-essential cmake ninja-build pkg-config ca-certificates
   libzmq3-dev libuv1-dev libmsgpack-dev libutf8proc-dev libinih-dev
   libjansson-dev libxml2-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libisal-dev
-  node-llhttp libsystemd-dev
+  node-llhttp libsystemd-dev help2man systemd
   libcmocka-dev clang libclang-rt-14-dev python3 curl procps iproute2
 "
 RUNTIME_PKGS="

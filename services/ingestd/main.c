@@ -45,13 +45,16 @@ static void on_signal(uv_signal_t *h, int signum)
 	struct app *a = h->data;
 	if (signum == SIGHUP) {
 		nw_info("SIGHUP: reloading the feeds file (logs go to stderr: nothing to reopen)");
+		nw_daemon_notify("RELOADING=1");
 		ingestd_reload(a->d);
+		nw_daemon_notify("READY=1");
 		return;
 	}
 	if (a->stopping)
 		return;
 	a->stopping = true;
 	nw_info("stopping", "signal", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	nw_daemon_notify("STOPPING=1");
 	uv_timer_start(&a->deadline, on_deadline, DRAIN_DEADLINE_MS, 0);
 	ingestd_drain(a->d, on_drained, a);
 }
@@ -60,8 +63,10 @@ int main(int argc, char **argv)
 {
 	nw_config *cfg = NULL;
 	int rc = nw_daemon_init(argc, argv, "ingestd",
-				"Takes articles from producers, journals them durably and publishes\n"
-				"them to subscribers over ZeroMQ; serves replay of the journal.\n", &cfg);
+				"Takes articles in (ZeroMQ submit, the HTTP API, a spool directory,\n"
+				"polled RSS/Atom feeds), journals them durably and publishes them to\n"
+				"subscribers over ZeroMQ; serves replay of the journal, reads by seq\n"
+				"and a live stream over HTTP.\n", &cfg);
 	if (rc >= 0)
 		return rc;
 	struct app a = { .loop = uv_default_loop() };
@@ -86,6 +91,7 @@ int main(int argc, char **argv)
 	uv_timer_init(a.loop, &a.deadline);
 	a.deadline.data = &a;
 	nw_signals_start(a.loop, &a.signals, true, on_signal, &a);
+	nw_daemon_notify("READY=1");
 	uv_run(a.loop, UV_RUN_DEFAULT);
 	bool failed = ingestd_failed(a.d);
 	if (!a.stopping || failed) {

@@ -18,7 +18,7 @@ BUILD_PKGS="
   node-llhttp libsystemd-dev help2man
 "
 TEST_PKGS="
-  libcmocka-dev clang libclang-rt-14-dev python3 curl procps iproute2 systemd sqlite3
+  libcmocka-dev clang libclang-rt-14-dev python3 curl procps iproute2 systemd sqlite3 man-db
 "
 CONTAINER_PKGS="
   podman podman-compose runc debootstrap

@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "common/codec.h"
+#include "common/curve.h"
 #include "common/zsock.h"
 #include "common/util.h"
 
@@ -34,6 +35,7 @@ static void *new_socket(void *ctx, int type, const char *endpoint, char *msg, si
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	int64_t maxmsg = 64 << 20;
 	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	nw_curve_client_apply(s, endpoint);
 	if (zmq_connect(s, endpoint) != 0) {
 		snprintf(msg, msglen, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
 		zmq_close(s);
@@ -188,9 +190,18 @@ enum nw_err nw_producer_submit(nw_producer *p, const char *format, const char *s
 	enum nw_err err = encode_submit(sub.rid, format, source, data, len, &p->req);
 	if (err)
 		return err;
-	if (zmq_send(p->socket, p->req.data, p->req.len, 0) < 0)
-		return NW_EIO;
 	int64_t deadline = nw_mono_ms() + timeout_ms;
+	/* a socket with no usable connection (ingestd down, or a CURVE
+	 * handshake it refused) takes no message: wait for it, but only until
+	 * the deadline */
+	while (zmq_send(p->socket, p->req.data, p->req.len, ZMQ_DONTWAIT) < 0) {
+		int64_t left = deadline - nw_mono_ms();
+		zmq_pollitem_t item = { p->socket, 0, ZMQ_POLLOUT, 0 };
+		if (zmq_errno() != EAGAIN)
+			return NW_EIO;
+		if (left <= 0 || zmq_poll(&item, 1, (long)left) < 0)
+			return NW_ETIMEOUT;
+	}
 	while (!submission_complete(&sub)) {
 		int64_t left = deadline - nw_mono_ms();
 		zmq_pollitem_t item = { p->socket, 0, ZMQ_POLLIN, 0 };

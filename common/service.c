@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/codec.h"
+#include "common/curve.h"
 #include "common/daemon.h"
 #include "common/log.h"
 
@@ -310,6 +311,10 @@ int nw_service_run(const struct nw_service_ops *ops, void *impl, const nw_config
 	svc.filling->last_seq = checkpoint;
 	svc.batches[1].last_seq = checkpoint;
 	char msg[512];
+	if (nw_curve_client_load(cfg, msg, sizeof(msg)) != NW_OK) {
+		nw_error("cannot load the [client] CURVE keys", "error", msg);
+		return NW_EXIT_USAGE;
+	}
 	uv_timer_init(svc.loop, &svc.deadline);
 	svc.deadline.data = &svc;
 	nw_signals_start(svc.loop, &svc.signals, true, on_signal, &svc);

@@ -73,6 +73,14 @@ struct nw_checkpoint {
 enum nw_err nw_checkpoint_file_load(void *path, uint64_t *seq);
 bool nw_checkpoint_file_save(void *path, uint64_t seq);
 
+/* CURVE (SPEC 4): the keys every producer and subscriber created from now
+ * on in this process presents on tcp:// endpoints: its secret and public
+ * key and the server's public key, each 40 Z85 characters (the files
+ * `newswire keygen` writes hold them). All three NULL turns CURVE off.
+ * NW_EINVAL with msg for a key that is not one. */
+enum nw_err nw_client_set_keys(const char *secret_key, const char *public_key,
+			       const char *server_key, char *msg, size_t msglen);
+
 struct nw_subscriber_opts {
 	const char *publish;        /* ingestd's publish endpoint */
 	const char *replay;         /* ingestd's replay endpoint */

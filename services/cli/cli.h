@@ -35,5 +35,6 @@ int cmd_export(struct cli *c);
 int cmd_search(struct cli *c);
 int cmd_dlq(struct cli *c);
 int cmd_up(struct cli *c);
+int cmd_keygen(struct cli *c);
 
 #endif

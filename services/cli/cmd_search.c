@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "common/curve.h"
 #include "common/util.h"
 #include "services/cli/cli.h"
 
@@ -47,6 +48,7 @@ static json_t *ask(struct cli *c, const char *request)
 	int64_t maxmsg = 16 << 20;
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	nw_curve_client_apply(s, endpoint);
 	json_t *reply = NULL;
 	if (zmq_connect(s, endpoint) != 0 || zmq_send(s, request, strlen(request), 0) < 0) {
 		fprintf(stderr, "newswire search: cannot reach the indexer at %s: %s\n", endpoint,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/curve.h"
 #include "services/cli/cli.h"
 
 struct command {
@@ -23,6 +24,7 @@ static const struct command commands[] = {
 	{ "dlq", cmd_dlq, "show the notifier's dead letters, or queue them again (list|retry)" },
 	{ "up", cmd_up, "run ingestd, archiver, indexer and notifier in the foreground" },
 	{ "stats", cmd_stats, "print the counters of every running service" },
+	{ "keygen", cmd_keygen, "write a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub" },
 	{ "config", cmd_config, "print the sample config or its reference (sample|docs|check)" },
 };
 
@@ -117,6 +119,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "newswire: %s\n", msg);
 			goto out;
 		}
+	/* the key files of [client]: every socket the commands open to a
+	 * tcp:// endpoint presents them (CURVE) */
+	if (nw_curve_client_load(c.cfg, msg, sizeof(msg)) != NW_OK) {
+		fprintf(stderr, "newswire: %s\n", msg);
+		goto out;
+	}
 	c.command = cmd->name;
 	c.config_path = config_path;
 	c.sets = sets;

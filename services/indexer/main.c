@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "common/curve.h"
 #include "common/daemon.h"
 #include "common/date.h"
 #include "common/http.h"
@@ -43,6 +44,7 @@ struct indexer {
 	uv_loop_t *loop;
 	void *zctx;
 	nw_zsock *query;
+	nw_zap *zap;           /* CURVE: admits authorized client keys */
 	nw_http_server *http;
 	struct search_job *queue, *tail;
 	size_t queued;
@@ -360,8 +362,17 @@ static void stop(void *impl)
 	ix->tail = NULL;
 	nw_zsock_close(ix->query);
 	ix->query = NULL;
+	nw_zap_close(&ix->zap);
 	nw_http_close(ix->http);
 	ix->http = NULL;
+}
+
+static void reload(void *impl)
+{
+	struct indexer *ix = impl;
+	char msg[512];
+	if (nw_zap_reload(ix->zap, msg, sizeof(msg)) != NW_OK)
+		nw_error("authorized_keys not reloaded; the old list stays", "error", msg);
 }
 
 static void metrics(void *impl, nw_buf *b)
@@ -377,6 +388,7 @@ static void metrics(void *impl, nw_buf *b)
 	nw_metric(b, "newswire_indexer_queries_refused_total", "counter",
 		  "Queries refused because too many were waiting.", (double)ix->stats.refused);
 	nw_metric(b, "newswire_indexer_query_queue", "gauge", "Queries waiting.", (double)ix->queued);
+	nw_zap_metrics(ix->zap, b);
 }
 
 static const struct nw_service_ops ops = {
@@ -385,6 +397,7 @@ static const struct nw_service_ops ops = {
 	.start = start,
 	.stop = stop,
 	.metrics = metrics,
+	.reload = reload,
 };
 
 int main(int argc, char **argv)
@@ -411,6 +424,13 @@ int main(int argc, char **argv)
 	const char *endpoint = nw_config_str(cfg, "indexer", "query");
 	const char *http = nw_config_str(cfg, "indexer", "http");
 	ix.zctx = zmq_ctx_new();
+	struct nw_curve_server curve;
+	if (nw_curve_server_load(cfg, &curve, msg, sizeof(msg)) != NW_OK ||
+	    (curve.on && !(ix.zap = nw_zap_start(ix.loop, ix.zctx, curve.authorized, msg,
+						 sizeof(msg))))) {
+		nw_error("cannot start CURVE", "error", msg);
+		goto out;
+	}
 	void *s = zmq_socket(ix.zctx, ZMQ_ROUTER);
 	int linger = 0, one = 1;
 	int64_t maxmsg = MAX_REQUEST + 1024;
@@ -419,6 +439,7 @@ int main(int argc, char **argv)
 	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 	if (strncmp(endpoint, "ipc://", 6) == 0)
 		nw_mkdirs(endpoint + 6, true);
+	nw_curve_server_apply(&curve, s, endpoint);
 	if (zmq_bind(s, endpoint) != 0) {
 		nw_error("cannot bind the query endpoint", "endpoint", endpoint,
 			 "error", zmq_strerror(zmq_errno()));
@@ -441,6 +462,10 @@ int main(int argc, char **argv)
 		"http", *http ? http : "off");
 	rc = nw_service_run(&ops, &ix, cfg, checkpoint);
 out:
+	if (ix.zap) {   /* a start that failed: let the handler's handles go */
+		nw_zap_close(&ix.zap);
+		uv_run(ix.loop, UV_RUN_NOWAIT);
+	}
 	nw_index_close(&ix.reader);
 	nw_index_close(&ix.writer);
 	if (ix.zctx)

@@ -18,6 +18,7 @@
 
 #include "common/article.h"
 #include "common/codec.h"
+#include "common/curve.h"
 #include "common/http.h"
 #include "common/journal.h"
 #include "common/log.h"
@@ -103,6 +104,8 @@ struct ingestd {
 	nw_http_server *http;        /* [ingestd] metrics */
 	struct api *api;             /* [ingestd] http */
 	struct feeds *feeds;         /* [ingestd] feeds */
+	struct nw_curve_server curve;   /* [security] */
+	nw_zap *zap;                 /* admits authorized client keys */
 	double sync_started;
 	struct replay_job *replay_queue, *replay_tail;   /* waiting, FIFO */
 	size_t replay_queued;
@@ -523,6 +526,9 @@ void ingestd_ingest_articles(ingestd *d, struct ingest_collector *c, nw_article 
 
 void ingestd_reload(ingestd *d)
 {
+	char msg[512];
+	if (nw_zap_reload(d->zap, msg, sizeof(msg)) != NW_OK)
+		nw_error("authorized_keys not reloaded; the old list stays", "error", msg);
 	feeds_reload(d->feeds);
 }
 
@@ -924,6 +930,7 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	nw_metric(b, "newswire_journal_fsync_max_seconds", "gauge", "Slowest journal sync since start.", st->fsync_max_seconds);
 	api_metrics(d->api, b);
 	feeds_metrics(d->feeds, b);
+	nw_zap_metrics(d->zap, b);
 }
 
 static void on_http(void *arg, const struct nw_http_request *req, struct nw_http_response *res)
@@ -969,6 +976,7 @@ static nw_zsock *bind_socket(ingestd *d, int type, const char *endpoint, nw_zsoc
 	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 	if (strncmp(endpoint, "ipc://", 6) == 0)
 		nw_mkdirs(endpoint + 6, true);   /* a failure shows in zmq_bind below */
+	nw_curve_server_apply(&d->curve, s, endpoint);
 	if (zmq_bind(s, endpoint) != 0) {
 		snprintf(msg, msglen, "cannot bind %s: %s", endpoint, zmq_strerror(errno));
 		zmq_close(s);
@@ -1007,6 +1015,9 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 		nw_warn("journal recovery cut unacknowledged data", "detail", rec.detail);
 	d->published = nw_journal_last_seq(d->journal);   /* all of it is on disk */
 	d->zctx = zmq_ctx_new();
+	if (nw_curve_server_load(cfg, &d->curve, msg, msglen) != NW_OK ||
+	    (d->curve.on && !(d->zap = nw_zap_start(loop, d->zctx, d->curve.authorized, msg, msglen))))
+		goto fail;
 	if (!(d->submit = bind_socket(d, ZMQ_ROUTER, nw_config_str(cfg, "ingestd", "submit"),
 				      on_submit, msg, msglen)) ||
 	    !(d->publish = bind_socket(d, ZMQ_XPUB, nw_config_str(cfg, "ingestd", "publish"),
@@ -1039,6 +1050,7 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 	return d;
 fail:
 	feeds_close(&d->feeds);
+	nw_zap_close(&d->zap);
 	api_close(&d->api);
 	nw_http_close(d->http);
 	d->http = NULL;
@@ -1071,6 +1083,7 @@ static void close_all(ingestd *d)
 	d->http = NULL;
 	api_close(&d->api);
 	feeds_close(&d->feeds);
+	nw_zap_close(&d->zap);
 	const struct counters *st = &d->stats;
 	nw_info("ingestd stopped", "last_published", NW_U64(d->published),
 		"articles", NW_U64(st->articles), "duplicates", NW_U64(st->duplicates),

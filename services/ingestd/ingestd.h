@@ -50,7 +50,7 @@ void ingestd_ingest(ingestd *d, struct ingest_collector *c, const struct nw_pars
 void ingestd_ingest_articles(ingestd *d, struct ingest_collector *c, nw_article **arts,
 			     size_t n, const char *source);
 
-/* SIGHUP: re-reads the feeds file. */
+/* SIGHUP: re-reads authorized_keys and the feeds file. */
 void ingestd_reload(ingestd *d);
 
 /* The last published seq (every record up to it is durable), and the

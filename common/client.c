@@ -44,37 +44,6 @@ static void *new_socket(void *ctx, int type, const char *endpoint, char *msg, si
 	return s;
 }
 
-/* Receives all frames of one message into parts (up to max); returns the
- * number of frames, or -1 (EAGAIN or error). Frames beyond max are dropped. */
-static int recv_parts(void *socket, zmq_msg_t *parts, int max, int flags)
-{
-	int n = 0;
-	bool more = true;
-	while (more) {
-		zmq_msg_t part;
-		zmq_msg_init(&part);
-		if (zmq_msg_recv(&part, socket, n ? 0 : flags) < 0) {
-			zmq_msg_close(&part);
-			for (int i = 0; i < n && i < max; i++)
-				zmq_msg_close(&parts[i]);
-			return -1;
-		}
-		more = zmq_msg_more(&part);
-		if (n < max)
-			parts[n] = part;
-		else
-			zmq_msg_close(&part);
-		n++;
-	}
-	return n < max ? n : max;
-}
-
-static void close_parts(zmq_msg_t *parts, int n)
-{
-	for (int i = 0; i < n; i++)
-		zmq_msg_close(&parts[i]);
-}
-
 static bool frame_is(zmq_msg_t *m, const char *s)
 {
 	size_t n = strlen(s);
@@ -145,12 +114,12 @@ enum reply_read { REPLY_NONE, REPLY_BAD, REPLY_OK };
 static enum reply_read read_reply(void *socket, struct nw_submit_reply *r)
 {
 	zmq_msg_t parts[2];
-	int n = recv_parts(socket, parts, 2, ZMQ_DONTWAIT);
+	int n = nw_zmq_recv_parts(socket, parts, 2, ZMQ_DONTWAIT);
 	if (n < 0)
 		return REPLY_NONE;
 	bool good = n == 1 && nw_submit_reply_decode(zmq_msg_data(&parts[0]),
 						      zmq_msg_size(&parts[0]), r) == NW_OK;
-	close_parts(parts, n);
+	nw_zmq_close_parts(parts, n);
 	return good ? REPLY_OK : REPLY_BAD;
 }
 
@@ -656,7 +625,7 @@ enum step { STEP_NONE, STEP_DONE, STEP_STOP };
 static enum step on_live(nw_subscriber *s, const struct nw_subscriber_handler *h)
 {
 	zmq_msg_t parts[3];
-	int n = recv_parts(s->sub, parts, 3, ZMQ_DONTWAIT);
+	int n = nw_zmq_recv_parts(s->sub, parts, 3, ZMQ_DONTWAIT);
 	if (n < 0)
 		return STEP_NONE;
 	s->last_heard = nw_mono_ms();
@@ -674,7 +643,7 @@ static enum step on_live(nw_subscriber *s, const struct nw_subscriber_handler *h
 	} else if (n == 3 && frame_is(&parts[0], "article") && !s->catching_up) {
 		keep = offer(s, h, &parts[1], &parts[2], &gap);
 	}
-	close_parts(parts, n);
+	nw_zmq_close_parts(parts, n);
 	if (gap && !s->catching_up)
 		request_replay(s);
 	return keep ? STEP_DONE : STEP_STOP;
@@ -684,7 +653,7 @@ static enum step on_live(nw_subscriber *s, const struct nw_subscriber_handler *h
 static enum step on_replay(nw_subscriber *s, const struct nw_subscriber_handler *h)
 {
 	zmq_msg_t parts[3];
-	int n = recv_parts(s->replay, parts, 3, ZMQ_DONTWAIT);
+	int n = nw_zmq_recv_parts(s->replay, parts, 3, ZMQ_DONTWAIT);
 	if (n < 0)
 		return STEP_NONE;
 	s->last_heard = nw_mono_ms();
@@ -707,7 +676,7 @@ static enum step on_replay(nw_subscriber *s, const struct nw_subscriber_handler 
 				request_replay(s);   /* more than one batch behind */
 		}
 	}
-	close_parts(parts, n);
+	nw_zmq_close_parts(parts, n);
 	if (gap) {
 		/* replay skipped ahead of us (it should report a gap): ask again */
 		s->catching_up = false;

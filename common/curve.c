@@ -289,25 +289,9 @@ static void on_zap(nw_zsock *zs, void *socket, void *arg)
 	nw_zap *z = arg;
 	for (;;) {
 		zmq_msg_t parts[8];
-		int n = 0;
-		bool more = true;
-		while (more) {
-			zmq_msg_t part;
-			zmq_msg_init(&part);
-			if (zmq_msg_recv(&part, socket, n ? 0 : ZMQ_DONTWAIT) < 0) {
-				zmq_msg_close(&part);
-				for (int i = 0; i < n && i < 8; i++)
-					zmq_msg_close(&parts[i]);
-				return;
-			}
-			more = zmq_msg_more(&part);
-			if (n < 8)
-				parts[n] = part;
-			else
-				zmq_msg_close(&part);
-			n++;
-		}
-		int kept = n < 8 ? n : 8;
+		int kept = nw_zmq_recv_parts(socket, parts, 8, ZMQ_DONTWAIT);
+		if (kept < 0)
+			return;
 		char key[NW_CURVE_KEY_LEN + 1] = "", address[64] = "";
 		bool curve = kept >= 7 && zmq_msg_size(&parts[5]) == 5 &&
 			     memcmp(zmq_msg_data(&parts[5]), "CURVE", 5) == 0 &&
@@ -333,8 +317,7 @@ static void on_zap(nw_zsock *zs, void *socket, void *arg)
 				zap_send(socket, &parts[0], &parts[1], "400", "key not authorized", "");
 			}
 		}
-		for (int i = 0; i < kept; i++)
-			zmq_msg_close(&parts[i]);
+		nw_zmq_close_parts(parts, kept);
 	}
 }
 

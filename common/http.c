@@ -407,6 +407,22 @@ const char *nw_http_header(const struct nw_http_request *req, const char *name)
 	return NULL;
 }
 
+void nw_http_charset(const char *content_type, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	const char *cs = content_type ? strcasestr(content_type, "charset=") : NULL;
+	if (!cs)
+		return;
+	cs += 8;
+	if (*cs == '"' || *cs == '\'')
+		cs++;
+	size_t k = strcspn(cs, "\"'; \t");
+	if (k < outlen) {
+		memcpy(out, cs, k);
+		out[k] = '\0';
+	}
+}
+
 static int hex_value(char c)
 {
 	if (c >= '0' && c <= '9')

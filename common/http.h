@@ -37,6 +37,11 @@ struct nw_http_request {
 /* The value of the first header called name (any case), or NULL. */
 const char *nw_http_header(const struct nw_http_request *req, const char *name);
 
+/* The charset parameter of a Content-Type value ("text/xml; charset=
+ * 'koi8-r'" -> "koi8-r") into out; "" when there is none or it does not
+ * fit in outlen. */
+void nw_http_charset(const char *content_type, char *out, size_t outlen);
+
 /* Looks up parameter name in a query string ("q=l%E1%BB%87+th%E1%BB%A7y&
  * limit=5"): NW_OK with out holding the decoded value ('+' is a space),
  * NW_ENOTFOUND when absent, NW_ESYNTAX for a bad %-escape. */

@@ -176,6 +176,34 @@ void nw_zsock_kick(nw_zsock *zs)
 	dispatch(zs);
 }
 
+int nw_zmq_recv_parts(void *socket, zmq_msg_t *parts, int max, int flags)
+{
+	int n = 0;
+	bool more = true;
+	while (more) {
+		zmq_msg_t part;
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, socket, n ? 0 : flags) < 0) {
+			zmq_msg_close(&part);
+			nw_zmq_close_parts(parts, n < max ? n : max);
+			return -1;
+		}
+		more = zmq_msg_more(&part);
+		if (n < max)
+			parts[n] = part;
+		else
+			zmq_msg_close(&part);
+		n++;
+	}
+	return n < max ? n : max;
+}
+
+void nw_zmq_close_parts(zmq_msg_t *parts, int n)
+{
+	for (int i = 0; i < n; i++)
+		zmq_msg_close(&parts[i]);
+}
+
 bool nw_zsock_recv_request(void *socket, struct nw_peer *from, nw_buf *body, size_t max)
 {
 	zmq_msg_t part;

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
+#include <zmq.h>
 
 #include "common/util.h"
 
@@ -53,6 +54,12 @@ int nw_zsock_send(nw_zsock *zs, const void *const *data, const size_t *len, size
 /* Reads ZMQ_EVENTS now and dispatches what is due (used after sends made
  * outside any loop callback, and by tests). */
 void nw_zsock_kick(nw_zsock *zs);
+
+/* Receives all frames of one message into parts (up to max); returns the
+ * number kept, or -1 (EAGAIN or error; nothing is kept). Frames beyond max
+ * are received and dropped. flags apply to the first frame. */
+int nw_zmq_recv_parts(void *socket, zmq_msg_t *parts, int max, int flags);
+void nw_zmq_close_parts(zmq_msg_t *parts, int n);
 
 /* A peer of a ROUTER socket: its identity, and whether it is a REQ socket
  * (which wants an empty delimiter frame before the body). */

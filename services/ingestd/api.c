@@ -254,17 +254,7 @@ static bool content_format(const char *ctype, enum nw_format *format, char chars
 		return false;
 	memcpy(media, ctype, n);
 	media[n] = '\0';
-	const char *cs = strcasestr(ctype, "charset=");
-	if (cs) {
-		cs += 8;
-		if (*cs == '"' || *cs == '\'')
-			cs++;
-		size_t k = strcspn(cs, "\"'; \t");
-		if (k < 32) {
-			memcpy(charset, cs, k);
-			charset[k] = '\0';
-		}
-	}
+	nw_http_charset(ctype, charset, 32);
 	static const struct {
 		const char *media;
 		enum nw_format format;
@@ -561,13 +551,7 @@ static void on_request(void *arg, const struct nw_http_request *req, struct nw_h
 			res->extra_headers = "Allow: GET\r\n";
 			error_body(res, 405, "only GET is served here");
 		}
-	} else if (!strcmp(p, "/metrics") && get) {
-		res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-		ingestd_metrics(a->d, &res->body);
-	} else if (!strcmp(p, "/healthz") && get) {
-		res->status = ingestd_draining(a->d) ? 503 : 200;
-		nw_buf_puts(&res->body, res->status == 200 ? "ok\n" : "draining\n");
-	} else {
+	} else if (!ingestd_serve_ops(a->d, req, res)) {
 		error_body(res, 404, "no route %s %s: see docs/http-api.md", req->method, p);
 	}
 }

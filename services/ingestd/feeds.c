@@ -18,6 +18,7 @@
 #include "common/codec.h"
 #include "common/curl_uv.h"
 #include "common/feed.h"
+#include "common/http.h"
 #include "common/log.h"
 
 #define SEEN_MAX 2000                 /* entry keys remembered per feed */
@@ -358,18 +359,8 @@ static bool take_document(struct feed *f)
 {
 	struct feeds *fs = f->fs;
 	struct collect c = { .f = f };
-	char charset[64] = "";
-	const char *cs = strcasestr(f->ctype, "charset=");
-	if (cs) {
-		cs += 8;
-		if (*cs == '"' || *cs == '\'')
-			cs++;
-		size_t k = strcspn(cs, "\"'; \t");
-		if (k < sizeof charset) {
-			memcpy(charset, cs, k);
-			charset[k] = '\0';
-		}
-	}
+	char charset[64];
+	nw_http_charset(f->ctype, charset, sizeof charset);
 	struct nw_parse_opts o = { .format = NW_FORMAT_RSS, .source = f->url,
 				   .max_bytes = fs->max_bytes };
 	struct nw_feed_sink sink = { collect_entry, collect_reject, &c };
@@ -550,8 +541,8 @@ static void on_transfer_done(void *arg, CURL *easy, CURLcode rc)
 		f->last_error[0] = '\0';
 		f->last_ok_wall_ms = f->last_poll_wall_ms;
 		/* no sooner than the server says the document stays fresh */
-		next = f->interval_ms > min64(f->max_age_ms, HINT_MAX_MS) ? f->interval_ms
-									: min64(f->max_age_ms, HINT_MAX_MS);
+		int64_t fresh = min64(f->max_age_ms, HINT_MAX_MS);
+		next = fresh > f->interval_ms ? fresh : f->interval_ms;
 	} else {
 		f->failures++;
 		f->errors++;

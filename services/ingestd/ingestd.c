@@ -933,18 +933,31 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	nw_zap_metrics(d->zap, b);
 }
 
-static void on_http(void *arg, const struct nw_http_request *req, struct nw_http_response *res)
+bool ingestd_serve_ops(ingestd *d, const struct nw_http_request *req,
+		       struct nw_http_response *res)
 {
-	ingestd *d = arg;
-	if (strcmp(req->method, "GET") != 0) {
-		res->status = 405;
-		nw_buf_puts(&res->body, "only GET is served here\n");
-	} else if (strcmp(req->path, "/metrics") == 0) {
+	if (strcmp(req->method, "GET") != 0)
+		return false;
+	if (strcmp(req->path, "/metrics") == 0) {
 		res->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		write_metrics(d, &res->body);
 	} else if (strcmp(req->path, "/healthz") == 0) {
 		res->status = d->draining ? 503 : 200;
 		nw_buf_puts(&res->body, d->draining ? "draining\n" : "ok\n");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void on_http(void *arg, const struct nw_http_request *req, struct nw_http_response *res)
+{
+	ingestd *d = arg;
+	if (ingestd_serve_ops(d, req, res))
+		return;
+	if (strcmp(req->method, "GET") != 0) {
+		res->status = 405;
+		nw_buf_puts(&res->body, "only GET is served here\n");
 	} else {
 		res->status = 404;
 		nw_buf_puts(&res->body, "not found: /metrics and /healthz are served here\n");
@@ -1145,10 +1158,6 @@ bool ingestd_draining(const ingestd *d)
 	return d->draining;
 }
 
-void ingestd_metrics(ingestd *d, nw_buf *b)
-{
-	write_metrics(d, b);
-}
 
 bool ingestd_failed(const ingestd *d)
 {

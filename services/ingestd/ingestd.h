@@ -62,6 +62,11 @@ uint64_t ingestd_find_id(const ingestd *d, const char *id);
 /* The msgpack article of record seq into out (replacing its contents). */
 enum nw_err ingestd_read(ingestd *d, uint64_t seq, nw_buf *out);
 bool ingestd_draining(const ingestd *d);
-void ingestd_metrics(ingestd *d, nw_buf *b);
+/* Answers GET /metrics and /healthz (on [ingestd] metrics and the HTTP
+ * API alike); false for any other request. */
+struct nw_http_request;
+struct nw_http_response;
+bool ingestd_serve_ops(ingestd *d, const struct nw_http_request *req,
+		       struct nw_http_response *res);
 
 #endif

@@ -114,7 +114,10 @@ static const char *reason_phrase(int status)
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
+	case 403: return "Forbidden";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 410: return "Gone";
 	case 415: return "Unsupported Media Type";
 	case 429: return "Too Many Requests";
 	case 413: return "Payload Too Large";

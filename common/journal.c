@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -267,81 +268,202 @@ static enum nw_err write_file_header(int fd, uint64_t first_seq)
 	return pwrite(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) ? NW_OK : NW_EIO;
 }
 
-/* Scans one segment from its header on. Stops at the first record that is
- * short, out of sequence, oversized or (when check_crc) fails its CRC;
- * *good_end is where the valid records end. */
-static enum nw_err scan_segment(nw_journal *j, struct segment *s, bool check_crc,
-				uint64_t *good_end, uint64_t *bad_crc, char *msg, size_t msglen)
+/* ---- walking a segment file ---- */
+
+/* A walk over one segment's records from its header on, in seq order. A
+ * record that is short, out of sequence, oversized or (when check_crc)
+ * fails its checksum starts a search for the next whole record that
+ * checksums (resync): the seqs in between are damaged, and the walk goes
+ * on from there. When no later record is found the walk stops (off,
+ * next): a torn tail in the segment being written, damage to its end in
+ * any other. */
+struct walk {
+	int fd;
+	uint64_t size;        /* of the file */
+	uint64_t first_seq;
+	uint64_t limit;       /* first seq of the next segment; 0 = none */
+	bool check_crc;
+	uint64_t off;         /* where the walk stopped */
+	uint64_t next;        /* the seq expected there */
+	nw_buf buf;
+	struct segment *seg;  /* offsets collected here: 0 for a damaged seq */
+	nw_journal *j;        /* ids go into its map; NULL when only checking */
+	uint64_t records;     /* whole records */
+	uint64_t lost;        /* of them, marked lost by a repair (no payload) */
+	uint64_t damaged;     /* seqs that cannot be read */
+	char ranges[200];     /* the damaged and lost seqs, "A-B, C" */
+	size_t ranges_len;
+};
+
+/* Whether header h at off can be record seq: in range, inside the file. */
+static bool header_fits(const unsigned char *h, uint64_t off, uint64_t size, uint64_t seq)
 {
-	struct stat st;
-	if (fstat(s->fd, &st) != 0)
-		return NW_EIO;
-	s->size = (uint64_t)st.st_size;
-	unsigned char fh[FILE_HEADER];
-	if (s->size < FILE_HEADER) {
-		*good_end = 0;
+	uint32_t len = get32(h);
+	return len <= NW_JOURNAL_MAX_RECORD && get64(h + 8) == seq &&
+	       off + RECORD_HEADER + len <= size;
+}
+
+static void note_range(struct walk *w, uint64_t from, uint64_t to)
+{
+	char one[48];
+	int n = from == to ? snprintf(one, sizeof(one), "%s%llu", w->ranges_len ? ", " : "",
+				      (unsigned long long)from)
+			   : snprintf(one, sizeof(one), "%s%llu-%llu", w->ranges_len ? ", " : "",
+				      (unsigned long long)from, (unsigned long long)to);
+	if (w->ranges_len + (size_t)n + 4 < sizeof(w->ranges)) {
+		memcpy(w->ranges + w->ranges_len, one, (size_t)n + 1);
+		w->ranges_len += (size_t)n;
+	} else if (w->ranges_len + 4 < sizeof(w->ranges) && !strstr(w->ranges, "...")) {
+		memcpy(w->ranges + w->ranges_len, ", ...", 6);
+		w->ranges_len = strlen(w->ranges);
+	}
+}
+
+static enum nw_err walk_record(struct walk *w, const unsigned char *h)
+{
+	enum nw_err err = segment_push_offset(w->seg, (uint32_t)w->off);
+	if (err)
+		return err;
+	w->records++;
+	if (get32(h) == 0) {   /* marked lost by a repair */
+		w->lost++;
+		note_range(w, w->next, w->next);
 		return NW_OK;
 	}
-	if (pread(s->fd, fh, sizeof(fh), 0) != (ssize_t)sizeof(fh))
-		return NW_EIO;
-	if (memcmp(fh, file_magic, sizeof(file_magic)) != 0 || get32(fh + 4) != FILE_VERSION ||
-	    get64(fh + 8) != s->first_seq) {
-		snprintf(msg, msglen, "%s: not a newswire journal segment (bad header)", s->path);
-		return NW_ESYNTAX;
-	}
-	uint64_t off = FILE_HEADER, expect = s->first_seq;
-	nw_buf payload = NW_BUF_INIT;
-	enum nw_err err = NW_OK;
-	while (off + RECORD_HEADER <= s->size) {
-		unsigned char h[RECORD_HEADER];
-		if (pread(s->fd, h, sizeof(h), (off_t)off) != (ssize_t)sizeof(h)) {
-			err = NW_EIO;
-			break;
-		}
-		uint32_t len = get32(h);
-		if (len > NW_JOURNAL_MAX_RECORD || get64(h + 8) != expect ||
-		    off + RECORD_HEADER + len > s->size)
-			break;
-		if (check_crc) {
-			payload.len = 0;
-			if ((err = nw_buf_reserve(&payload, len)))
-				break;
-			if (pread(s->fd, payload.data, len, (off_t)(off + RECORD_HEADER)) != (ssize_t)len) {
-				err = NW_EIO;
-				break;
-			}
-			if (record_crc(h, payload.data, len) != get32(h + 4)) {
-				(*bad_crc)++;
-				break;
-			}
-		}
-		if ((err = segment_push_offset(s, (uint32_t)off)) ||
-		    (err = ids_put(j, h + 16, expect)))
-			break;
-		off += RECORD_HEADER + len;
-		expect++;
-	}
-	nw_buf_release(&payload);
-	*good_end = off;
-	return err;
+	return w->j ? ids_put(w->j, h + 16, w->next) : NW_OK;
 }
 
-/* Deletes the segment files of firsts[from..n) (after a gap or a torn
- * middle segment: what follows cannot be served in order, and none of it
- * was acknowledged as durable). */
-static void unlink_from(const nw_journal *j, const uint64_t *firsts, size_t from, size_t n,
-			struct nw_journal_recovery *rec)
+static enum nw_err walk_damage(struct walk *w, uint64_t from, uint64_t to)
 {
-	for (size_t k = from; k < n; k++) {
-		char path[4096];
-		struct stat st;
-		snprintf(path, sizeof(path), "%s/%020llu.seg", j->dir, (unsigned long long)firsts[k]);
-		if (stat(path, &st) == 0)
-			rec->truncated_bytes += (uint64_t)st.st_size;
-		unlink(path);
+	for (uint64_t s = from; s <= to; s++) {
+		enum nw_err err = segment_push_offset(w->seg, 0);
+		if (err)
+			return err;
 	}
+	w->damaged += to - from + 1;
+	note_range(w, from, to);
+	return NW_OK;
 }
 
+/* Sets *found and (at, seq) to the first record in [from, size) that is
+ * whole and checksums, with a seq from next on and below limit; no more
+ * records can lie between than RECORD_HEADER-byte slots. */
+static enum nw_err resync(struct walk *w, uint64_t from, bool *found, uint64_t *at, uint64_t *seq)
+{
+	*found = false;
+	if (from + RECORD_HEADER > w->size)
+		return NW_OK;
+	size_t n = (size_t)(w->size - from);
+	w->buf.len = 0;
+	enum nw_err err = nw_buf_reserve(&w->buf, n);
+	if (err)
+		return err;
+	if (pread(w->fd, w->buf.data, n, (off_t)from) != (ssize_t)n)
+		return NW_EIO;
+	const unsigned char *p = (const unsigned char *)w->buf.data;
+	for (size_t i = 0; i + RECORD_HEADER <= n; i++) {
+		const unsigned char *h = p + i;
+		uint64_t s = get64(h + 8);
+		uint32_t len = get32(h);
+		if (s < w->next || (w->limit && s >= w->limit) ||
+		    s - w->next > (from + i - w->off) / RECORD_HEADER + 1 ||
+		    len > NW_JOURNAL_MAX_RECORD || i + RECORD_HEADER + (size_t)len > n ||
+		    record_crc(h, h + RECORD_HEADER, len) != get32(h + 4))
+			continue;
+		*found = true;
+		*at = from + i;
+		*seq = s;
+		break;
+	}
+	return NW_OK;
+}
+
+static enum nw_err walk_segment(struct walk *w)
+{
+	w->off = FILE_HEADER;
+	w->next = w->first_seq;
+	unsigned char h[RECORD_HEADER];
+	enum nw_err err;
+	while (w->off + RECORD_HEADER <= w->size && (!w->limit || w->next < w->limit)) {
+		if (pread(w->fd, h, sizeof(h), (off_t)w->off) != (ssize_t)sizeof(h))
+			return NW_EIO;
+		bool good = header_fits(h, w->off, w->size, w->next);
+		if (good && w->check_crc) {
+			uint32_t len = get32(h);
+			w->buf.len = 0;
+			if ((err = nw_buf_reserve(&w->buf, len)))
+				return err;
+			if (pread(w->fd, w->buf.data, len, (off_t)(w->off + RECORD_HEADER)) != (ssize_t)len)
+				return NW_EIO;
+			good = record_crc(h, w->buf.data, len) == get32(h + 4);
+		}
+		if (good) {
+			if ((err = walk_record(w, h)))
+				return err;
+			w->off += RECORD_HEADER + get32(h);
+			w->next++;
+			continue;
+		}
+		bool found;
+		uint64_t at, seq;
+		if ((err = resync(w, w->off + 1, &found, &at, &seq)))
+			return err;
+		if (!found)
+			break;
+		if (seq > w->next && (err = walk_damage(w, w->next, seq - 1)))
+			return err;
+		w->off = at;
+		w->next = seq;
+	}
+	return NW_OK;
+}
+
+/* Whether fd starts with a valid file header for first_seq. */
+static bool header_ok(int fd, uint64_t first_seq)
+{
+	unsigned char fh[FILE_HEADER];
+	return pread(fd, fh, sizeof(fh), 0) == (ssize_t)sizeof(fh) &&
+	       memcmp(fh, file_magic, sizeof(file_magic)) == 0 && get32(fh + 4) == FILE_VERSION &&
+	       get64(fh + 8) == first_seq;
+}
+
+/* Appends to rec->damage the text of a walk's damaged seqs. */
+static void note_damage(struct nw_journal_recovery *rec, const char *path, const struct walk *w,
+			const char *why)
+{
+	size_t used = strlen(rec->damage);
+	if (used + 8 < sizeof(rec->damage))
+		snprintf(rec->damage + used, sizeof(rec->damage) - used, "%s%s: seqs %s (%s)",
+			 used ? "; " : "", path, w->ranges, why);
+}
+
+/* A segment for seqs [from, to] whose file is missing: every seq in it is
+ * damaged; reads of it fail without touching a file. */
+static enum nw_err push_missing(nw_journal *j, uint64_t from, uint64_t to,
+				struct nw_journal_recovery *rec)
+{
+	struct segment *s = segment_new(j->dir, from);
+	if (!s)
+		return NW_ENOMEM;
+	struct walk w = { .seg = s };
+	enum nw_err err = walk_damage(&w, from, to);
+	if (!err)
+		err = push_segment(j, s);
+	if (err) {
+		segment_free(s);
+		return err;
+	}
+	rec->damaged_records += w.damaged;
+	note_damage(rec, s->path, &w, "file missing");
+	return NW_OK;
+}
+
+/* Opens the segments in order. Records are indexed from their headers
+ * (checksums too in the segment being written). A torn tail of the last
+ * segment is cut: it was never acknowledged as durable. Damage anywhere
+ * else (a record that is not whole or fails its checksum, a missing or
+ * unreadable file) is kept as it is: the seqs in it read as damaged and
+ * everything around them stays available. */
 static enum nw_err recover(nw_journal *j, struct nw_journal_recovery *rec, char *msg, size_t msglen)
 {
 	uint64_t *firsts = NULL;
@@ -351,7 +473,15 @@ static enum nw_err recover(nw_journal *j, struct nw_journal_recovery *rec, char 
 		snprintf(msg, msglen, "%s: cannot list: %s", j->dir, strerror(errno));
 		return err;
 	}
+	nw_buf buf = NW_BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
+		bool last = i + 1 == n;
+		if (j->nsegs) {
+			const struct segment *prev = j->segs[j->nsegs - 1];
+			uint64_t end = prev->first_seq + prev->count;
+			if (end < firsts[i] && (err = push_missing(j, end, firsts[i] - 1, rec)))
+				goto out;
+		}
 		struct segment *s = segment_new(j->dir, firsts[i]);
 		if (!s || (err = push_segment(j, s))) {
 			segment_free(s);
@@ -363,50 +493,64 @@ static enum nw_err recover(nw_journal *j, struct nw_journal_recovery *rec, char 
 			err = NW_EIO;
 			goto out;
 		}
-		if (i > 0) {
-			struct segment *prev = j->segs[i - 1];
-			if (prev->first_seq + prev->count != s->first_seq) {
-				snprintf(rec->detail, sizeof(rec->detail),
-					 "segments from seq %llu on follow a gap after seq %llu; dropped",
-					 (unsigned long long)s->first_seq,
-					 (unsigned long long)(prev->first_seq + prev->count - 1));
-				j->nsegs--;
-				segment_free(s);
-				unlink_from(j, firsts, i, n, rec);
-				break;
-			}
-		}
-		uint64_t good_end = 0, bad = 0;
-		bool last = i + 1 == n;
-		if ((err = scan_segment(j, s, last, &good_end, &bad, msg, msglen)))
+		struct stat st;
+		if (fstat(s->fd, &st) != 0) {
+			err = NW_EIO;
 			goto out;
-		if (good_end < FILE_HEADER) {   /* created, header never written */
+		}
+		s->size = (uint64_t)st.st_size;
+		bool header = s->size >= FILE_HEADER && header_ok(s->fd, s->first_seq);
+		if (last && s->size < FILE_HEADER) {   /* created, header never written */
 			if ((err = write_file_header(s->fd, s->first_seq)))
 				goto out;
-			good_end = FILE_HEADER;
 			s->size = FILE_HEADER;
+			header = true;
 		}
-		if (good_end < s->size) {
-			uint64_t cut = s->size - good_end;
+		if (last && !header) {
+			snprintf(msg, msglen, "%s: not a newswire journal segment (bad header); "
+				 "see `newswire journal check`", s->path);
+			err = NW_ESYNTAX;
+			goto out;
+		}
+		struct walk w = { .fd = s->fd, .size = s->size, .first_seq = s->first_seq,
+				  .limit = last ? 0 : firsts[i + 1], .check_crc = last || !header,
+				  .buf = buf, .seg = s, .j = j };
+		err = walk_segment(&w);
+		buf = w.buf;
+		if (err) {
+			snprintf(msg, msglen, "%s: cannot read: %s", s->path, nw_strerror(err));
+			goto out;
+		}
+		if (!last && w.next < w.limit && w.off < s->size)   /* unreadable to its end */
+			err = walk_damage(&w, w.next, w.limit - 1);
+		/* (a clean end before the next segment: a file is missing) */
+		if (err)
+			goto out;
+		rec->damaged_records += w.damaged;
+		rec->lost_records += w.lost;
+		if (w.damaged || w.lost)
+			note_damage(rec, s->path, &w, !header ? "bad header" : w.damaged ? "damaged"
+							   : "lost, repaired");
+		if (last && w.off < s->size) {
+			unsigned char h[RECORD_HEADER];
+			bool whole = w.off + RECORD_HEADER <= s->size &&
+				     pread(s->fd, h, sizeof(h), (off_t)w.off) == (ssize_t)sizeof(h) &&
+				     header_fits(h, w.off, s->size, w.next);
+			uint64_t cut = s->size - w.off;
 			rec->truncated_bytes += cut;
-			rec->truncated_records += bad;
-			snprintf(rec->detail, sizeof(rec->detail),
-				 "%s: cut %llu bytes after seq %llu (%s)", s->path,
-				 (unsigned long long)cut,
-				 (unsigned long long)(s->first_seq + s->count - 1),
-				 bad ? "a record failed its checksum" : "torn record");
-			if (ftruncate(s->fd, (off_t)good_end) != 0) {
+			rec->truncated_records += whole;
+			snprintf(rec->detail, sizeof(rec->detail), "%s: cut %llu bytes after seq %llu (%s)",
+				 s->path, (unsigned long long)cut, (unsigned long long)(w.next - 1),
+				 whole ? "a record failed its checksum" : "torn record");
+			if (ftruncate(s->fd, (off_t)w.off) != 0) {
+				snprintf(msg, msglen, "%s: cannot cut the torn tail: %s", s->path,
+					 strerror(errno));
 				err = NW_EIO;
 				goto out;
 			}
-			s->size = good_end;
-			if (!last) {   /* later segments follow a gap now */
-				unlink_from(j, firsts, i + 1, n, rec);
-				break;
-			}
+			s->size = w.off;
 		}
 	}
-	/* an empty trailing segment left by a crash after a roll is reused */
 	if (j->nsegs) {
 		struct segment *s = j->segs[j->nsegs - 1];
 		j->next_seq = s->first_seq + s->count;
@@ -416,6 +560,7 @@ static enum nw_err recover(nw_journal *j, struct nw_journal_recovery *rec, char 
 	for (size_t i = 0; i < j->nsegs; i++)
 		j->bytes += j->segs[i]->size;
 out:
+	nw_buf_release(&buf);
 	free(firsts);
 	return err;
 }
@@ -446,6 +591,12 @@ enum nw_err nw_journal_open(const struct nw_journal_opts *o, nw_journal **out,
 	if ((j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		snprintf(msg, msglen, "%s: cannot open: %s", j->dir, strerror(errno));
 		err = NW_EIO;
+		goto fail;
+	}
+	if (flock(j->dirfd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(msg, msglen, "%s: in use by another process (another newswire-ingestd?)",
+			 j->dir);
+		err = NW_ESTATE;
 		goto fail;
 	}
 	if ((err = ids_grow(j)) || (err = recover(j, &rec, msg, msglen)))
@@ -701,12 +852,16 @@ enum nw_err nw_journal_read(nw_journal *j, uint64_t seq, nw_buf *out,
 		return NW_ENOTFOUND;
 	enum nw_err err = NW_OK;
 	unsigned char h[RECORD_HEADER];
+	if (off == 0) {   /* known damaged */
+		err = NW_ESYNTAX;
+		goto out;
+	}
 	if (pread(s->fd, h, sizeof(h), off) != (ssize_t)sizeof(h)) {
 		err = NW_EIO;
 		goto out;
 	}
 	uint32_t len = get32(h);
-	if (len > NW_JOURNAL_MAX_RECORD || get64(h + 8) != seq) {
+	if (len == 0 || len > NW_JOURNAL_MAX_RECORD || get64(h + 8) != seq) {
 		err = NW_ESYNTAX;
 		goto out;
 	}
@@ -731,9 +886,10 @@ out:
 }
 
 /* Where a run of records starting at seq lies: its segment (referenced),
- * the offset of seq, the last seq of the run (<= upto, within the
- * segment), and the end offset of that last record when the segment
- * already holds a later one (else 0: the end is found from its header). */
+ * the offset of seq (0: seq is known damaged), the last seq of the run
+ * (<= upto, within the segment, before the next known damaged one), and
+ * the end offset of that last record when the segment holds a readable
+ * later one (else 0: the end is found from its header). */
 static struct segment *acquire_run(nw_journal *j, uint64_t seq, uint64_t upto, uint32_t *off,
 				   uint64_t *last, uint64_t *end)
 {
@@ -742,8 +898,16 @@ static struct segment *acquire_run(nw_journal *j, uint64_t seq, uint64_t upto, u
 		return NULL;
 	pthread_mutex_lock(&j->lock);
 	uint64_t seg_last = s->first_seq + s->count - 1;
-	*last = upto < seg_last ? upto : seg_last;
-	*end = *last < seg_last ? s->offsets[*last + 1 - s->first_seq] : 0;
+	uint64_t l = upto < seg_last ? upto : seg_last;
+	if (*off == 0)
+		l = seq;
+	for (uint64_t k = seq + 1; k <= l; k++)
+		if (!s->offsets[k - s->first_seq]) {
+			l = k - 1;
+			break;
+		}
+	*last = l;
+	*end = l < seg_last ? s->offsets[l + 1 - s->first_seq] : 0;
 	pthread_mutex_unlock(&j->lock);
 	return s;
 }
@@ -767,7 +931,7 @@ enum nw_err nw_journal_scan(nw_journal *j, uint64_t from, uint64_t upto, nw_jour
 			break;
 		}
 		uint64_t off = off32;
-		bool damaged = false;
+		bool damaged = off32 == 0;
 		while (more && seq <= last && !damaged) {
 			/* read as much of the run as one chunk holds (at least one record) */
 			uint64_t want = end ? end - off : SCAN_CHUNK;
@@ -788,7 +952,7 @@ enum nw_err nw_journal_scan(nw_journal *j, uint64_t from, uint64_t upto, nw_jour
 			while (more && seq <= last && have - pos >= RECORD_HEADER) {
 				const unsigned char *h = p + pos;
 				uint32_t len = get32(h);
-				if (len > NW_JOURNAL_MAX_RECORD || get64(h + 8) != seq) {
+				if (len == 0 || len > NW_JOURNAL_MAX_RECORD || get64(h + 8) != seq) {
 					damaged = true;
 					break;
 				}
@@ -841,7 +1005,8 @@ static void delete_oldest(nw_journal *j)
 	struct segment *s = j->segs[0];
 	for (uint64_t k = 0; k < s->count; k++) {
 		unsigned char h[RECORD_HEADER];
-		if (pread(s->fd, h, sizeof(h), s->offsets[k]) == (ssize_t)sizeof(h)) {
+		if (s->offsets[k] &&
+		    pread(s->fd, h, sizeof(h), s->offsets[k]) == (ssize_t)sizeof(h)) {
 			struct id_slot *slot = ids_find(j, h + 16);
 			if (slot && slot->seq == get64(h + 8))
 				ids_delete(j, slot);
@@ -882,4 +1047,155 @@ size_t nw_journal_apply_retention(nw_journal *j, int64_t now)
 uint64_t nw_journal_next_seq(const nw_journal *j)
 {
 	return j->next_seq;
+}
+
+/* ---- check and repair ---- */
+
+/* Writes dir's segment for [first, last] anew: the records of s whose
+ * offsets are known copied from fd, every other seq marked lost (a record
+ * with no payload). The old file, if any, moves to PATH.damaged. */
+static enum nw_err rewrite_segment(const char *dir, int dirfd, const struct segment *s, int fd,
+				   uint64_t first, uint64_t last, char *msg, size_t msglen)
+{
+	char tmp[4200], aside[4200];
+	snprintf(tmp, sizeof(tmp), "%s.repair", s->path);
+	snprintf(aside, sizeof(aside), "%s.damaged", s->path);
+	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	enum nw_err err = NW_EIO;
+	nw_buf rec = NW_BUF_INIT;
+	if (out < 0 || write_file_header(out, first) != NW_OK)
+		goto fail;
+	uint64_t pos = FILE_HEADER;
+	for (uint64_t seq = first; seq <= last; seq++) {
+		uint64_t k = seq - s->first_seq;
+		uint32_t off = seq >= s->first_seq && k < s->count ? s->offsets[k] : 0;
+		unsigned char h[RECORD_HEADER];
+		const void *data = h;
+		size_t len = sizeof(h);
+		if (off && pread(fd, h, sizeof(h), off) == (ssize_t)sizeof(h)) {
+			len = RECORD_HEADER + get32(h);
+			rec.len = 0;
+			if ((err = nw_buf_reserve(&rec, len)))
+				goto fail;
+			err = NW_EIO;
+			if (pread(fd, rec.data, len, off) != (ssize_t)len)
+				goto fail;
+			data = rec.data;
+		} else {
+			memset(h, 0, sizeof(h));
+			put64(h + 8, seq);
+			put32(h + 4, record_crc(h, h, 0));
+		}
+		if (pwrite(out, data, len, (off_t)pos) != (ssize_t)len)
+			goto fail;
+		pos += len;
+	}
+	if (fdatasync(out) != 0)
+		goto fail;
+	close(out);
+	out = -1;
+	if ((fd >= 0 && rename(s->path, aside) != 0) || rename(tmp, s->path) != 0 ||
+	    fsync(dirfd) != 0)
+		goto fail;
+	nw_buf_release(&rec);
+	(void)dir;
+	return NW_OK;
+fail:
+	snprintf(msg, msglen, "%s: cannot rewrite: %s", s->path,
+		 err == NW_EIO ? strerror(errno) : nw_strerror(err));
+	if (out >= 0) {
+		close(out);
+		unlink(tmp);
+	}
+	nw_buf_release(&rec);
+	return err;
+}
+
+/* Checks (and repairs) one segment file, or the missing seqs [first,
+ * limit) when missing. */
+static enum nw_err check_segment(const char *dir, int dirfd, uint64_t first, uint64_t limit,
+				 bool missing, bool repair, nw_buf *buf, nw_journal_check_fn fn,
+				 void *arg, uint64_t *end, char *msg, size_t msglen)
+{
+	struct segment *s = segment_new(dir, first);
+	if (!s) {
+		snprintf(msg, msglen, "out of memory");
+		return NW_ENOMEM;
+	}
+	struct walk w = { .fd = -1, .first_seq = first, .limit = limit, .check_crc = true,
+			  .buf = *buf, .seg = s };
+	struct nw_journal_check c = { .path = s->path, .first_seq = first, .missing = missing };
+	enum nw_err err = NW_OK;
+	struct stat st;
+	if (missing) {
+		err = walk_damage(&w, first, limit - 1);
+		w.next = limit;
+	} else if ((w.fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(w.fd, &st) != 0) {
+		snprintf(msg, msglen, "%s: cannot open: %s", s->path, strerror(errno));
+		err = NW_EIO;
+	} else {
+		w.size = (uint64_t)st.st_size;
+		c.bad_header = (limit || w.size >= FILE_HEADER) && !header_ok(w.fd, first);
+		if ((err = walk_segment(&w)) != NW_OK)
+			snprintf(msg, msglen, "%s: cannot read: %s", s->path, nw_strerror(err));
+		else if (limit && w.next < limit && w.off < w.size)
+			err = walk_damage(&w, w.next, limit - 1);
+		else if (!limit && w.off < w.size && w.size > FILE_HEADER)
+			c.tail_bytes = w.size - w.off;
+		w.next = first + s->count;
+	}
+	*buf = w.buf;
+	if (!err) {
+		c.last_seq = w.next - 1;
+		c.records = w.records;
+		c.lost = w.lost;
+		c.damaged = w.damaged;
+		c.ranges = w.ranges;
+		if (repair && (c.damaged || c.bad_header || c.tail_bytes || missing)) {
+			err = rewrite_segment(dir, dirfd, s, w.fd, first, c.last_seq, msg, msglen);
+			c.repaired = err == NW_OK;
+		}
+		if (!err)
+			fn(arg, &c);
+	}
+	*end = w.next;
+	if (w.fd >= 0)
+		close(w.fd);
+	segment_free(s);
+	return err;
+}
+
+enum nw_err nw_journal_check(const char *dir, bool repair, nw_journal_check_fn fn, void *arg,
+			     char *msg, size_t msglen)
+{
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		snprintf(msg, msglen, "%s: cannot open: %s", dir, strerror(errno));
+		return NW_EIO;
+	}
+	if (repair && flock(dirfd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(msg, msglen, "%s is in use by a running newswire-ingestd; stop it first",
+			 dir);
+		close(dirfd);
+		return NW_ESTATE;
+	}
+	uint64_t *firsts = NULL;
+	size_t n = 0;
+	enum nw_err err = list_segments(dir, &firsts, &n);
+	if (err)
+		snprintf(msg, msglen, "%s: cannot list: %s", dir, strerror(errno));
+	nw_buf buf = NW_BUF_INIT;
+	uint64_t end = 0;   /* the seq after the previous segment's */
+	for (size_t i = 0; !err && i < n; i++) {
+		if (end && end < firsts[i])
+			err = check_segment(dir, dirfd, end, firsts[i], true, repair, &buf, fn, arg,
+					    &end, msg, msglen);
+		if (!err)
+			err = check_segment(dir, dirfd, firsts[i], i + 1 < n ? firsts[i + 1] : 0,
+					    false, repair, &buf, fn, arg, &end, msg, msglen);
+	}
+	nw_buf_release(&buf);
+	free(firsts);
+	close(dirfd);
+	return err;
 }

@@ -36,6 +36,9 @@ struct nw_journal_recovery {
 	uint64_t truncated_bytes;         /* torn or corrupt tail cut off */
 	uint64_t truncated_records;       /* whole records among them (CRC failed) */
 	char detail[256];                 /* what was cut, for the log */
+	uint64_t damaged_records;         /* seqs that cannot be read (kept, reported as damaged) */
+	uint64_t lost_records;            /* seqs a repair marked lost */
+	char damage[512];                 /* which, for the log */
 };
 
 /* Opens (creating dir if needed) and recovers the journal. On error, msg
@@ -81,14 +84,15 @@ enum nw_err nw_journal_sync(nw_journal *j);
 
 /* Reads record seq into out (payload bytes replace out's content) and its
  * id into id (may be NULL). NW_ENOTFOUND outside [first, last];
- * NW_ESYNTAX when the record on disk fails its checksum. */
+ * NW_ESYNTAX when the record is damaged: it fails its checksum, its file
+ * is missing or unreadable there, or a repair marked it lost. */
 enum nw_err nw_journal_read(nw_journal *j, uint64_t seq, nw_buf *out,
 			    unsigned char id[NW_JOURNAL_ID_BYTES]);
 
 /* Reads records from..upto in order, a run of them with each pread, and
  * calls fn for each: err NW_OK with its id and payload (valid during the
- * call), or NW_ESYNTAX with NULLs for a record that fails its checksum
- * (scanning goes on after it). Stops when fn returns false. Returns
+ * call), or NW_ESYNTAX with NULLs for a damaged record (see
+ * nw_journal_read; scanning goes on after it). Stops when fn returns false. Returns
  * NW_ENOTFOUND when a record in the range is not (or no longer) in the
  * journal, NW_EIO on a failed read, NW_OK otherwise.
  * Safe from any thread while the journal is open. */
@@ -96,6 +100,32 @@ typedef bool (*nw_journal_scan_fn)(void *arg, uint64_t seq, const unsigned char 
 				   const void *payload, size_t len, enum nw_err err);
 enum nw_err nw_journal_scan(nw_journal *j, uint64_t from, uint64_t upto, nw_journal_scan_fn fn,
 			    void *arg);
+
+/* What nw_journal_check found in one segment file. */
+struct nw_journal_check {
+	const char *path;
+	uint64_t first_seq, last_seq;   /* the seqs it holds; last < first when empty */
+	uint64_t records;               /* whole and checksummed (lost ones among them) */
+	uint64_t lost;                  /* marked lost by an earlier repair */
+	uint64_t damaged;               /* cannot be read */
+	uint64_t tail_bytes;            /* torn tail after the last record (last segment) */
+	bool missing;                   /* no file: seqs between two segments */
+	bool bad_header;
+	bool repaired;                  /* rewritten; the original kept as PATH.damaged */
+	const char *ranges;             /* the damaged and lost seqs, "A-B, C" */
+};
+typedef void (*nw_journal_check_fn)(void *arg, const struct nw_journal_check *c);
+
+/* Reads every record of the journal in dir and verifies its checksum,
+ * calling fn once per segment, in order. Safe while the journal is open
+ * elsewhere (a tail being written may show as torn). With repair, which
+ * needs the journal closed (NW_ESTATE otherwise), each damaged segment is
+ * rewritten: whole records kept, damaged seqs marked lost (they read as
+ * damaged, their content can be submitted again), a torn tail dropped, a
+ * missing file recreated; the original moves to PATH.damaged. Returns
+ * NW_OK, or an error with msg saying why the check could not run. */
+enum nw_err nw_journal_check(const char *dir, bool repair, nw_journal_check_fn fn, void *arg,
+			     char *msg, size_t msglen);
 
 /* Deletes whole old segments beyond the retention limits (never the one
  * being written). Returns how many were deleted. */

@@ -36,5 +36,6 @@ int cmd_search(struct cli *c);
 int cmd_dlq(struct cli *c);
 int cmd_up(struct cli *c);
 int cmd_keygen(struct cli *c);
+int cmd_journal(struct cli *c);
 
 #endif

@@ -80,9 +80,9 @@ static bool print_article(void *arg, uint64_t seq, const void *data, size_t len)
 
 static void print_lost(void *arg, uint64_t from, uint64_t to)
 {
-	fprintf(stderr, "newswire tail: articles %llu-%llu are no longer in the journal "
-		"(retention); continuing after them\n", (unsigned long long)from,
-		(unsigned long long)to);
+	fprintf(stderr, "newswire tail: articles %llu-%llu cannot be served (deleted by "
+		"retention, or damaged in the journal); continuing after them\n",
+		(unsigned long long)from, (unsigned long long)to);
 }
 
 static int tail(struct cli *c, struct tail_run *tr);

@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "up", cmd_up, "run ingestd, archiver, indexer and notifier in the foreground" },
 	{ "stats", cmd_stats, "print the counters of every running service" },
 	{ "keygen", cmd_keygen, "write a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub" },
+	{ "journal", cmd_journal, "verify the journal's records, or repair damaged segments (check|repair)" },
 	{ "config", cmd_config, "print the sample config or its reference (sample|docs|check)" },
 };
 

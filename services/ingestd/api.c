@@ -139,6 +139,16 @@ static bool authorized(const struct api *a, const struct nw_http_request *req)
 
 /* The JSON text of record seq (cached for the newest records); NULL with
  * *err when it cannot be read. The string belongs to the cache. */
+/* Why a journal record could not be served. */
+static const char *read_error(enum nw_err err)
+{
+	switch (err) {
+	case NW_ENOTFOUND: return "not in the journal (deleted by retention)";
+	case NW_ESYNTAX: return "damaged in the journal (see newswire journal check)";
+	default: return nw_strerror(err);
+	}
+}
+
 static const char *record_json(struct api *a, uint64_t seq, enum nw_err *err)
 {
 	struct cached *c = &a->cache[seq % CACHE_SLOTS];
@@ -349,9 +359,8 @@ static void get_article(struct api *a, const char *key, struct nw_http_response 
 	enum nw_err err = NW_OK;
 	const char *json = record_json(a, seq, &err);
 	if (!json) {
-		error_body(res, err == NW_ENOTFOUND ? 404 : 500, "seq %llu: %s%s",
-			   (unsigned long long)seq, nw_strerror(err),
-			   err == NW_ENOTFOUND ? " (deleted by retention)" : "");
+		error_body(res, err == NW_ENOTFOUND ? 404 : err == NW_ESYNTAX ? 410 : 500,
+			   "seq %llu: %s", (unsigned long long)seq, read_error(err));
 		return;
 	}
 	a->stats.reads++;
@@ -433,7 +442,7 @@ static void pump(struct stream_client *c)
 			else   /* unreadable: said, not skipped in silence */
 				nw_buf_printf(&ev, "event: gap\ndata: {\"from\":%llu,\"to\":%llu,"
 					      "\"error\":\"%s\"}\n\n", (unsigned long long)seq,
-					      (unsigned long long)seq, nw_strerror(err));
+					      (unsigned long long)seq, read_error(err));
 			c->next_seq = seq + 1;
 			a->stats.events++;
 		}

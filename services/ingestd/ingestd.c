@@ -65,6 +65,8 @@ struct pending_ack {
 struct counters {
 	uint64_t requests, articles, duplicates, rejected, published, publish_drops;
 	uint64_t replay_requests, replayed, replay_refused, replay_errors, ack_failures;
+	uint64_t damaged_reads;   /* damaged journal records a reader asked for */
+	uint64_t damaged_records; /* known at open */
 	uint64_t spool_done, spool_failed;
 	uint64_t rejected_by_code[5];   /* invalid, too_big, busy, unavailable, internal */
 	uint64_t fsyncs;
@@ -762,6 +764,14 @@ static void replay_job_free(struct replay_job *job)
 
 static void replay_next(ingestd *d);
 
+/* A reader asked for damaged journal records: they are refused as a gap. */
+static void report_damaged(ingestd *d, uint64_t from, uint64_t to)
+{
+	d->stats.damaged_reads += to - from + 1;
+	nw_warn("journal records are damaged or lost; served as a gap", "from", NW_U64(from),
+		 "to", NW_U64(to), "hint", "run `newswire journal check` (see docs/operations.md)");
+}
+
 static void replay_done(uv_work_t *w, int status)
 {
 	struct replay_job *job = w->data;
@@ -770,8 +780,14 @@ static void replay_done(uv_work_t *w, int status)
 	if (d->replay) {
 		for (size_t i = 0; i < job->nrecs; i++) {
 			const struct replay_rec *r = &job->recs[i];
-			if (r->damaged) {
-				send_range(d, &job->to, "gap", r->seq, r->seq);
+			if (r->damaged) {   /* one gap for a run of them */
+				size_t k = i;
+				while (k + 1 < job->nrecs && job->recs[k + 1].damaged &&
+				       job->recs[k + 1].seq == job->recs[k].seq + 1)
+					k++;
+				report_damaged(d, r->seq, job->recs[k].seq);
+				send_range(d, &job->to, "gap", r->seq, job->recs[k].seq);
+				i = k;
 				continue;
 			}
 			struct nw_envelope env = { .v = NW_PROTO_VERSION, .seq = r->seq, .ts = nw_wall_ms(),
@@ -912,6 +928,8 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	nw_metric(b, "newswire_replay_requests_total", "counter", "Replay requests served.", (double)st->replay_requests);
 	nw_metric(b, "newswire_replayed_total", "counter", "Records sent by replay.", (double)st->replayed);
 	nw_metric(b, "newswire_replay_refused_total", "counter", "Replay requests refused because the replay queue was full.", (double)st->replay_refused);
+	nw_metric(b, "newswire_journal_damaged_records", "gauge", "Journal records found damaged or lost when it was opened (see newswire journal check).", (double)st->damaged_records);
+	nw_metric(b, "newswire_journal_damaged_reads_total", "counter", "Damaged journal records asked for by readers, refused as gaps.", (double)st->damaged_reads);
 	nw_metric(b, "newswire_replay_errors_total", "counter", "Replay requests cut short by a journal read error.", (double)st->replay_errors);
 	nw_metric(b, "newswire_replay_queue", "gauge", "Replay requests waiting for the reader.", (double)d->replay_queued);
 	nw_metric(b, "newswire_ack_failures_total", "counter", "Acks that could not be delivered (producer gone).", (double)st->ack_failures);
@@ -1026,6 +1044,14 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 		"last_seq", NW_U64(rec.last_seq), "truncated_bytes", NW_U64(rec.truncated_bytes));
 	if (rec.truncated_bytes)
 		nw_warn("journal recovery cut unacknowledged data", "detail", rec.detail);
+	if (rec.damaged_records)
+		nw_error("journal has damaged records; they are served as gaps, the rest as usual",
+			 "records", NW_U64(rec.damaged_records), "detail", rec.damage,
+			 "hint", "stop newswire-ingestd and run `newswire journal repair`");
+	else if (rec.lost_records)
+		nw_warn("journal has records lost to damage (repaired); they are served as gaps",
+			"records", NW_U64(rec.lost_records), "detail", rec.damage);
+	d->stats.damaged_records = rec.damaged_records + rec.lost_records;
 	d->published = nw_journal_last_seq(d->journal);   /* all of it is on disk */
 	d->zctx = zmq_ctx_new();
 	if (nw_curve_server_load(cfg, &d->curve, msg, msglen) != NW_OK ||
@@ -1150,7 +1176,10 @@ uint64_t ingestd_find_id(const ingestd *d, const char *id)
 
 enum nw_err ingestd_read(ingestd *d, uint64_t seq, nw_buf *out)
 {
-	return nw_journal_read(d->journal, seq, out, NULL);
+	enum nw_err err = nw_journal_read(d->journal, seq, out, NULL);
+	if (err == NW_ESYNTAX)
+		report_damaged(d, seq, seq);
+	return err;
 }
 
 bool ingestd_draining(const ingestd *d)

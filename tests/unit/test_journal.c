@@ -1,5 +1,6 @@
 /* The journal: append/read, restart, segment rolls, torn tails cut at every
- * kind of offset, checksum failures, retention, group commit. */
+ * kind of offset, checksum failures, damage in the middle, check and
+ * repair, retention, group commit. */
 #include "tests/unit/testutil.h"
 
 #include <dirent.h>
@@ -406,32 +407,218 @@ static void group_commit(void **state)
 	nw_journal_close(&j);
 }
 
-static void gap_drops_later_segments(void **state)
+/* The segment files in dir, sorted (at most 64). */
+static size_t segment_names(const char *dir, char names[64][32])
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+	while ((e = readdir(d)) && n < 64)
+		if (strlen(e->d_name) == 24 && strstr(e->d_name, ".seg"))
+			memcpy(names[n++], e->d_name, 25);
+	closedir(d);
+	qsort(names, n, 32, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+/* Flips a byte of record n's length field (its header ends with the id). */
+static void corrupt_length(const char *dir, uint64_t n)
+{
+	char names[64][32], path[600];
+	size_t count = segment_names(dir, names);
+	unsigned char id[16];
+	make_id(id, n);
+	for (size_t i = 0; i < count; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		size_t len = 0;
+		char *data = slurp(path, &len);
+		char *at = memmem(data, len, id, sizeof(id));
+		if (at) {
+			int fd = open(path, O_WRONLY);
+			char c = (char)0x7f;   /* high byte of the length: far too long */
+			assert_int_equal(pwrite(fd, &c, 1, at - data - 16 + 3), 1);
+			close(fd);
+			free(data);
+			return;
+		}
+		free(data);
+	}
+	fail_msg("record %llu not found", (unsigned long long)n);
+}
+
+struct damage_seen {
+	uint64_t next, bad[8];
+	size_t nbad;
+};
+
+static bool scan_damage(void *arg, uint64_t seq, const unsigned char *id, const void *payload,
+			size_t len, enum nw_err err)
+{
+	struct damage_seen *w = arg;
+	assert_int_equal(seq, w->next);
+	w->next++;
+	if (err) {
+		assert_int_equal(err, NW_ESYNTAX);
+		if (w->nbad < 8)
+			w->bad[w->nbad] = seq;
+		w->nbad++;
+		return true;
+	}
+	char want[400];
+	unsigned char want_id[16];
+	assert_int_equal(len, make_payload(want, seq));
+	assert_memory_equal(payload, want, len);
+	make_id(want_id, seq);
+	assert_memory_equal(id, want_id, 16);
+	return true;
+}
+
+struct check_totals {
+	uint64_t files, records, lost, damaged, repaired, missing;
+	char ranges[256];
+};
+
+static void check_collect(void *arg, const struct nw_journal_check *c)
+{
+	struct check_totals *t = arg;
+	t->files++;
+	t->records += c->records;
+	t->lost += c->lost;
+	t->damaged += c->damaged;
+	t->repaired += c->repaired;
+	t->missing += c->missing;
+	if (c->damaged || c->lost) {
+		size_t used = strlen(t->ranges);
+		snprintf(t->ranges + used, sizeof(t->ranges) - used, "%s%s", used ? "; " : "",
+			 c->ranges);
+	}
+}
+
+static struct check_totals check_dir(const char *dir, bool repair, enum nw_err want)
+{
+	struct check_totals t = { 0 };
+	char msg[512];
+	enum nw_err err = nw_journal_check(dir, repair, check_collect, &t, msg, sizeof(msg));
+	if (err != want)
+		fail_msg("check: %s (%s)", nw_strerror(err), msg);
+	if (err == NW_ESTATE)
+		assert_non_null(strstr(msg, "in use"));
+	return t;
+}
+
+/* A flipped byte in the middle of the journal (a payload, a length field)
+ * costs just those records: the rest is read, scanned and appended to as
+ * before; check finds both; repair marks them lost and keeps the rest. */
+static void damage_in_the_middle(void **state)
 {
 	struct fixture *f = *state;
 	nw_journal *j = open_journal(f->dir, 4096, NULL);
 	append_n(j, 1, 100);
 	nw_journal_close(&j);
-	/* remove a middle segment */
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
+	corrupt_payload(f->dir, 30);
+	corrupt_length(f->dir, 75);
+	struct nw_journal_recovery rec;
+	j = open_journal(f->dir, 4096, &rec);
+	assert_int_equal(nw_journal_last_seq(j), 100);
+	assert_int_equal(rec.truncated_bytes, 0);
+	assert_int_equal(rec.damaged_records, 1);   /* the length; a payload shows when read */
+	assert_non_null(strstr(rec.damage, "seqs 75 ("));
+	nw_buf b = NW_BUF_INIT;
+	assert_int_equal(nw_journal_read(j, 30, &b, NULL), NW_ESYNTAX);
+	assert_int_equal(nw_journal_read(j, 75, &b, NULL), NW_ESYNTAX);
+	nw_buf_release(&b);
+	for (uint64_t n = 1; n <= 100; n++)
+		if (n != 30 && n != 75)
+			check_record(j, n);
+	struct damage_seen seen = { .next = 1 };
+	assert_int_equal(nw_journal_scan(j, 1, 100, scan_damage, &seen), NW_OK);
+	assert_int_equal(seen.next, 101);
+	assert_int_equal(seen.nbad, 2);
+	assert_int_equal(seen.bad[0], 30);
+	assert_int_equal(seen.bad[1], 75);
+	append_n(j, 101, 1);
+	check_dir(f->dir, true, NW_ESTATE);   /* no repair while the journal is open */
+	nw_journal_close(&j);
+
+	struct check_totals t = check_dir(f->dir, false, NW_OK);
+	assert_int_equal(t.damaged, 2);
+	assert_int_equal(t.records, 99);
+	assert_string_equal(t.ranges, "30; 75");
+	t = check_dir(f->dir, true, NW_OK);
+	assert_int_equal(t.repaired, 2);   /* two segment files */
+	t = check_dir(f->dir, false, NW_OK);
+	assert_int_equal(t.damaged, 0);
+	assert_int_equal(t.lost, 2);
+	assert_int_equal(t.records, 101);
+	j = open_journal(f->dir, 4096, &rec);
+	assert_int_equal(rec.damaged_records, 0);
+	assert_int_equal(rec.lost_records, 2);
+	assert_int_equal(nw_journal_last_seq(j), 101);
+	seen = (struct damage_seen){ .next = 1 };
+	assert_int_equal(nw_journal_scan(j, 1, 101, scan_damage, &seen), NW_OK);
+	assert_int_equal(seen.nbad, 2);
+	/* a lost record's content is new again: its id left the map */
+	unsigned char id[16];
+	make_id(id, 30);
+	assert_int_equal(nw_journal_find_id(j, id), 0);
+	append_n(j, 102, 1);
+	nw_journal_close(&j);
+}
+
+/* A missing middle segment: its seqs read as damaged, later segments stay
+ * (they hold acknowledged records); repair recreates the file. */
+static void missing_segment(void **state)
+{
+	struct fixture *f = *state;
+	nw_journal *j = open_journal(f->dir, 4096, NULL);
+	append_n(j, 1, 100);
+	nw_journal_close(&j);
 	char names[64][32];
-	size_t n = 0;
-	while ((e = readdir(d)) && n < 64)
-		if (strstr(e->d_name, ".seg") && strlen(e->d_name) < 32)
-			memcpy(names[n++], e->d_name, strlen(e->d_name) + 1);
-	closedir(d);
-	qsort(names, n, 32, (int (*)(const void *, const void *))strcmp);
+	size_t n = segment_names(f->dir, names);
+	assert_true(n >= 4);
 	char p[600];
 	snprintf(p, sizeof(p), "%s/%s", f->dir, names[n / 2]);
 	unlink(p);
-	unsigned long long gap_first = strtoull(names[n / 2], NULL, 10);
+	uint64_t gap_first = strtoull(names[n / 2], NULL, 10);
+	uint64_t gap_last = strtoull(names[n / 2 + 1], NULL, 10) - 1;
 	struct nw_journal_recovery rec;
 	j = open_journal(f->dir, 4096, &rec);
-	assert_int_equal(nw_journal_last_seq(j), gap_first - 1);
-	assert_non_null(strstr(rec.detail, "gap"));
-	check_record(j, gap_first - 1);
-	append_n(j, gap_first, 3);
+	assert_int_equal(nw_journal_last_seq(j), 100);
+	assert_int_equal(rec.damaged_records, gap_last - gap_first + 1);
+	assert_non_null(strstr(rec.damage, "file missing"));
+	struct damage_seen seen = { .next = 1 };
+	assert_int_equal(nw_journal_scan(j, 1, 100, scan_damage, &seen), NW_OK);
+	assert_int_equal(seen.nbad, gap_last - gap_first + 1);
+	assert_int_equal(seen.bad[0], gap_first);
+	nw_buf b = NW_BUF_INIT;
+	assert_int_equal(nw_journal_read(j, gap_last, &b, NULL), NW_ESYNTAX);
+	nw_buf_release(&b);
+	check_record(j, gap_last + 1);
+	append_n(j, 101, 3);
+	nw_journal_close(&j);
+	struct check_totals t = check_dir(f->dir, true, NW_OK);
+	assert_int_equal(t.missing, 1);
+	assert_int_equal(t.repaired, 1);
+	t = check_dir(f->dir, false, NW_OK);
+	assert_int_equal(t.damaged, 0);
+	assert_int_equal(t.lost, gap_last - gap_first + 1);
+	j = open_journal(f->dir, 4096, &rec);
+	assert_int_equal(rec.lost_records, gap_last - gap_first + 1);
+	check_record(j, 103);
+	nw_journal_close(&j);
+}
+
+/* Two processes (or two opens) never write one journal. */
+static void one_writer(void **state)
+{
+	struct fixture *f = *state;
+	nw_journal *j = open_journal(f->dir, 0, NULL), *k = NULL;
+	struct nw_journal_opts o = { .dir = f->dir };
+	char msg[256];
+	assert_int_equal(nw_journal_open(&o, &k, NULL, msg, sizeof(msg)), NW_ESTATE);
+	assert_non_null(strstr(msg, "in use"));
+	nw_journal_close(&j);
+	j = open_journal(f->dir, 0, NULL);
 	nw_journal_close(&j);
 }
 
@@ -461,7 +648,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(scan_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(retention_by_size_and_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_commit, setup, teardown),
-		cmocka_unit_test_setup_teardown(gap_drops_later_segments, setup, teardown),
+		cmocka_unit_test_setup_teardown(damage_in_the_middle, setup, teardown),
+		cmocka_unit_test_setup_teardown(missing_segment, setup, teardown),
+		cmocka_unit_test_setup_teardown(one_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_segment_header, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

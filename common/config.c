@@ -82,6 +82,10 @@ const struct nw_conf_key nw_conf_keys[] = {
 	  "Client public keys allowed in, one Z85 key per line, # comments." },
 	{ "security", "http_token_file", NW_CONF_PATH, "", 0, 0, NULL, true,
 	  "File holding the bearer token HTTP write and admin routes require; empty = no token." },
+	{ "security", "http_reads", NW_CONF_ENUM, "token", 0, 0, "token|open", false,
+	  "With http_token_file set: `token` makes read-only HTTP routes (GET /v1/articles, "
+	  "/v1/stream, the indexer's /v1/search) require the token too, `open` serves them "
+	  "without it. /healthz and /metrics are always open." },
 	{ "client", "curve_secret_file", NW_CONF_PATH, "", 0, 0, NULL, true,
 	  "The CURVE secret key clients (CLI, libnewswire, subscriber services) present." },
 	{ "client", "curve_public_file", NW_CONF_PATH, "", 0, 0, NULL, true,

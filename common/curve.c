@@ -127,6 +127,40 @@ void nw_curve_server_apply(const struct nw_curve_server *s, void *socket, const 
 	zmq_setsockopt(socket, ZMQ_ZAP_DOMAIN, "newswire", 8);
 }
 
+enum nw_err nw_server_bind(const struct nw_curve_server *s, void *socket, const char *endpoint,
+			   char *msg, size_t msglen)
+{
+	nw_curve_server_apply(s, socket, endpoint);
+	if (strncmp(endpoint, "ipc://", 6) != 0) {
+		if (zmq_bind(socket, endpoint) == 0)
+			return NW_OK;
+		snprintf(msg, msglen, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+		return NW_EIO;
+	}
+	const char *path = endpoint + 6;
+	mode_t old = umask(077);   /* new directories 0700, the socket 0600 */
+	nw_mkdirs(path, true);     /* a failure shows in zmq_bind */
+	int rc = zmq_bind(socket, endpoint);
+	int saved = zmq_errno();
+	umask(old);
+	if (rc != 0) {
+		snprintf(msg, msglen, "cannot bind %s: %s", endpoint, zmq_strerror(saved));
+		return NW_EIO;
+	}
+	if (chmod(path, 0600) != 0)
+		nw_warn("cannot restrict the ipc socket", "path", path, "error", strerror(errno));
+	char *dir = nw_strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	struct stat st;
+	if (slash)
+		*slash = '\0';
+	if (dir && stat(slash ? (*dir ? dir : "/") : ".", &st) == 0 && (st.st_mode & 022))
+		nw_warn("the directory of an ipc socket is writable by other users; "
+			"make it the service user's alone (mode 0700)", "dir", slash ? dir : ".");
+	free(dir);
+	return NW_OK;
+}
+
 enum nw_err nw_curve_client_load(const nw_config *cfg, char *msg, size_t msglen)
 {
 	const char *paths[3] = {

@@ -34,6 +34,13 @@ enum nw_err nw_curve_server_load(const nw_config *cfg, struct nw_curve_server *s
 				 size_t msglen);
 /* Makes socket a CURVE server when s is on and endpoint is tcp://. */
 void nw_curve_server_apply(const struct nw_curve_server *s, void *socket, const char *endpoint);
+/* Binds a server socket with its protection: CURVE on tcp:// (as
+ * nw_curve_server_apply); on ipc:// missing directories are created mode
+ * 0700 and the socket file is mode 0600, so only the service's user can
+ * connect (a directory others may write to is logged as a warning). On
+ * failure msg says why and the socket is left open for the caller. */
+enum nw_err nw_server_bind(const struct nw_curve_server *s, void *socket, const char *endpoint,
+			   char *msg, size_t msglen);
 
 /* The clients' side from [client]: the keys libnewswire presents on
  * tcp:// endpoints from now on in this process (nw_client_set_keys). */

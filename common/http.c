@@ -4,6 +4,8 @@
  * 431/413/503 and the connection closed. */
 #include "common/http.h"
 
+#include "common/config.h"
+
 #include <llhttp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -672,4 +674,71 @@ void nw_http_close(nw_http_server *s)
 void nw_metric(nw_buf *b, const char *name, const char *type, const char *help, double v)
 {
 	nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
+/* ---- access ---- */
+
+#define TOKEN_MAX 4096
+
+enum nw_err nw_http_auth_load(const struct nw_config *cfg, struct nw_http_auth *auth, char *msg,
+			      size_t msglen)
+{
+	*auth = (struct nw_http_auth){ .open_reads = !strcmp(nw_config_str(cfg, "security",
+									     "http_reads"), "open") };
+	const char *path = nw_config_str(cfg, "security", "http_token_file");
+	if (!*path)
+		return NW_OK;
+	char *data = NULL;
+	size_t len = 0;
+	if (nw_read_file(path, TOKEN_MAX, &data, &len) != NW_OK) {
+		snprintf(msg, msglen, "cannot read http_token_file %s", path);
+		return NW_ECONFIG;
+	}
+	while (len && (unsigned char)data[len - 1] <= ' ')
+		data[--len] = '\0';
+	size_t skip = strspn(data, " \t\r\n");
+	if (len - skip < 16) {
+		snprintf(msg, msglen, "http_token_file %s holds a token shorter than 16 characters",
+			 path);
+		free(data);
+		return NW_ECONFIG;
+	}
+	memmove(data, data + skip, len - skip + 1);
+	auth->token = data;
+	return NW_OK;
+}
+
+void nw_http_auth_free(struct nw_http_auth *auth)
+{
+	free(auth->token);
+	auth->token = NULL;
+}
+
+/* Compares without leaking where the first difference is. */
+static bool same_secret(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	unsigned char diff = n != m;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(a[i] ^ b[i % (m ? m : 1)]);
+	return diff == 0;
+}
+
+bool nw_http_authorized(const struct nw_http_auth *auth, const struct nw_http_request *req,
+			bool read_only, struct nw_http_response *res)
+{
+	if (!auth->token || (read_only && auth->open_reads))
+		return true;
+	const char *h = nw_http_header(req, "Authorization");
+	if (h && !strncasecmp(h, "Bearer ", 7) && same_secret(h + 7, auth->token))
+		return true;
+	res->status = 401;
+	res->content_type = "application/json; charset=utf-8";
+	res->extra_headers = "WWW-Authenticate: Bearer\r\n";
+	res->body.len = 0;
+	nw_buf_printf(&res->body, "{\"ok\":false,\"code\":\"unauthorized\",\"error\":\"a bearer "
+		      "token is required: Authorization: Bearer TOKEN (the token in [security] "
+		      "http_token_file)%s\"}\n", read_only ? "; reads are opened by [security] "
+		      "http_reads = open" : "");
+	return false;
 }

@@ -37,6 +37,24 @@ struct nw_http_request {
 /* The value of the first header called name (any case), or NULL. */
 const char *nw_http_header(const struct nw_http_request *req, const char *name);
 
+/* Access to HTTP routes from [security]: the bearer token of
+ * http_token_file (NULL: none configured, every route is open), and
+ * whether read-only routes are served without it (http_reads = open). */
+struct nw_http_auth {
+	char *token;
+	bool open_reads;
+};
+struct nw_config;
+struct nw_http_response;
+enum nw_err nw_http_auth_load(const struct nw_config *cfg, struct nw_http_auth *auth, char *msg,
+			      size_t msglen);
+void nw_http_auth_free(struct nw_http_auth *auth);
+/* Whether req may use a route: writes and administration need the token
+ * ("Authorization: Bearer TOKEN", compared in constant time), reads too
+ * unless open_reads. When it may not, res is a 401 saying why. */
+bool nw_http_authorized(const struct nw_http_auth *auth, const struct nw_http_request *req,
+			bool read_only, struct nw_http_response *res);
+
 /* The charset parameter of a Content-Type value ("text/xml; charset=
  * 'koi8-r'" -> "koi8-r") into out; "" when there is none or it does not
  * fit in outlen. */

@@ -50,9 +50,10 @@ struct indexer {
 	size_t queued;
 	bool busy, stopping;
 	struct {
-		uint64_t queries, failed, refused;
+		uint64_t queries, failed, refused, unauthorized;
 		double seconds, max_seconds;
 	} stats;
+	struct nw_http_auth auth;   /* for GET /v1/search */
 };
 
 /* ---- answers ---- */
@@ -270,6 +271,10 @@ static void on_query(nw_zsock *zs, void *socket, void *arg)
 static void on_http(void *arg, const struct nw_http_request *req, struct nw_http_response *res)
 {
 	struct indexer *ix = arg;
+	if (!nw_http_authorized(&ix->auth, req, !strcmp(req->method, "GET"), res)) {
+		ix->stats.unauthorized++;
+		return;
+	}
 	res->content_type = "application/json; charset=utf-8";
 	if (strcmp(req->path, "/v1/search") != 0) {
 		res->status = 404;
@@ -388,6 +393,8 @@ static void metrics(void *impl, nw_buf *b)
 	nw_metric(b, "newswire_indexer_queries_refused_total", "counter",
 		  "Queries refused because too many were waiting.", (double)ix->stats.refused);
 	nw_metric(b, "newswire_indexer_query_queue", "gauge", "Queries waiting.", (double)ix->queued);
+	nw_metric(b, "newswire_http_unauthorized_total", "counter",
+		  "HTTP searches refused for a missing or wrong bearer token.", (double)ix->stats.unauthorized);
 	nw_zap_metrics(ix->zap, b);
 }
 
@@ -437,17 +444,18 @@ int main(int argc, char **argv)
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
 	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	if (strncmp(endpoint, "ipc://", 6) == 0)
-		nw_mkdirs(endpoint + 6, true);
-	nw_curve_server_apply(&curve, s, endpoint);
-	if (zmq_bind(s, endpoint) != 0) {
-		nw_error("cannot bind the query endpoint", "endpoint", endpoint,
-			 "error", zmq_strerror(zmq_errno()));
+	if (nw_server_bind(&curve, s, endpoint, msg, sizeof(msg)) != NW_OK) {
+		nw_error("cannot bind the query endpoint", "error", msg);
 		zmq_close(s);
 		goto out;
 	}
 	if (!(ix.query = nw_zsock_new(ix.loop, s, on_query, NULL, &ix))) {
 		zmq_close(s);
+		goto out;
+	}
+	if (*http && nw_http_auth_load(cfg, &ix.auth, msg, sizeof(msg)) != NW_OK) {
+		nw_error("bad [security] for HTTP", "error", msg);
+		rc = NW_EXIT_USAGE;
 		goto out;
 	}
 	if (*http && !(ix.http = nw_http_listen(ix.loop, http, 0, on_http, &ix, msg, sizeof(msg)))) {
@@ -468,6 +476,7 @@ out:
 	}
 	nw_index_close(&ix.reader);
 	nw_index_close(&ix.writer);
+	nw_http_auth_free(&ix.auth);
 	if (ix.zctx)
 		zmq_ctx_term(ix.zctx);
 	nw_config_destroy(&cfg);

@@ -24,7 +24,6 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
 #define CACHE_SLOTS 64                   /* JSON of the newest records, by seq */
-#define TOKEN_MAX 4096
 
 struct stream_client {
 	struct api *api;
@@ -47,7 +46,7 @@ struct api_stats {
 struct api {
 	ingestd *d;
 	nw_http_server *http;
-	char *token;                  /* NULL: writes are open */
+	struct nw_http_auth auth;
 	struct stream_client *clients;
 	size_t nclients;
 	uv_timer_t keepalive;
@@ -64,7 +63,7 @@ static void api_unref(struct api *a)
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
 		free(a->cache[i].json);
 	nw_buf_release(&a->record);
-	free(a->token);
+	nw_http_auth_free(&a->auth);
 	free(a);
 }
 
@@ -119,26 +118,6 @@ static enum nw_err query_seq(const struct nw_http_request *req, const char *name
 	return err;
 }
 
-/* Compares without leaking where the first difference is. */
-static bool same_secret(const char *a, const char *b)
-{
-	size_t n = strlen(a), m = strlen(b);
-	unsigned char diff = n != m;
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)(a[i] ^ b[i % (m ? m : 1)]);
-	return diff == 0;
-}
-
-static bool authorized(const struct api *a, const struct nw_http_request *req)
-{
-	if (!a->token)
-		return true;
-	const char *h = nw_http_header(req, "Authorization");
-	return h && !strncasecmp(h, "Bearer ", 7) && same_secret(h + 7, a->token);
-}
-
-/* The JSON text of record seq (cached for the newest records); NULL with
- * *err when it cannot be read. The string belongs to the cache. */
 /* Why a journal record could not be served. */
 static const char *read_error(enum nw_err err)
 {
@@ -286,14 +265,7 @@ static bool content_format(const char *ctype, enum nw_format *format, char chars
 static void post_articles(struct api *a, const struct nw_http_request *req,
 			  struct nw_http_response *res)
 {
-	a->stats.posts++;
-	if (!authorized(a, req)) {
-		a->stats.unauthorized++;
-		res->extra_headers = "WWW-Authenticate: Bearer\r\n";
-		error_body(res, 401, "a bearer token is required: Authorization: Bearer TOKEN "
-			   "(the token in [security] http_token_file)");
-		return;
-	}
+	a->stats.posts++;   /* authorized in on_request */
 	enum nw_format format;
 	char charset[32];
 	if (!content_format(nw_http_header(req, "Content-Type"), &format, charset)) {
@@ -537,6 +509,11 @@ static void on_request(void *arg, const struct nw_http_request *req, struct nw_h
 	struct api *a = arg;
 	bool get = !strcmp(req->method, "GET");
 	const char *p = req->path;
+	bool ops = !strcmp(p, "/healthz") || !strcmp(p, "/metrics");
+	if (!ops && !nw_http_authorized(&a->auth, req, get, res)) {
+		a->stats.unauthorized++;
+		return;
+	}
 	if (!strcmp(p, "/v1/articles")) {
 		if (!strcmp(req->method, "POST"))
 			post_articles(a, req, res);
@@ -567,28 +544,6 @@ static void on_request(void *arg, const struct nw_http_request *req, struct nw_h
 
 /* ---- start, metrics, close ---- */
 
-static enum nw_err read_token(const char *path, char **out, char *msg, size_t msglen)
-{
-	char *data = NULL;
-	size_t len = 0;
-	if (nw_read_file(path, TOKEN_MAX, &data, &len) != NW_OK) {
-		snprintf(msg, msglen, "cannot read http_token_file %s", path);
-		return NW_ECONFIG;
-	}
-	while (len && (unsigned char)data[len - 1] <= ' ')
-		data[--len] = '\0';
-	size_t skip = strspn(data, " \t\r\n");
-	if (len - skip < 16) {
-		snprintf(msg, msglen, "http_token_file %s holds a token shorter than 16 characters",
-			 path);
-		free(data);
-		return NW_ECONFIG;
-	}
-	memmove(data, data + skip, len - skip + 1);
-	*out = data;
-	return NW_OK;
-}
-
 struct api *api_start(ingestd *d, uv_loop_t *loop, const nw_config *cfg, char *msg,
 		      size_t msglen)
 {
@@ -599,8 +554,7 @@ struct api *api_start(ingestd *d, uv_loop_t *loop, const nw_config *cfg, char *m
 	}
 	a->d = d;
 	a->refs = 1;
-	const char *token_file = nw_config_str(cfg, "security", "http_token_file");
-	if (*token_file && read_token(token_file, &a->token, msg, msglen) != NW_OK) {
+	if (nw_http_auth_load(cfg, &a->auth, msg, msglen) != NW_OK) {
 		api_unref(a);
 		return NULL;
 	}
@@ -616,7 +570,7 @@ struct api *api_start(ingestd *d, uv_loop_t *loop, const nw_config *cfg, char *m
 	a->refs++;
 	uv_timer_start(&a->keepalive, on_keepalive, STREAM_KEEPALIVE_MS, STREAM_KEEPALIVE_MS);
 	nw_info("HTTP API listening", "address", at, "port", NW_U64((uint64_t)nw_http_port(a->http)),
-		"auth", a->token ? "bearer" : "none");
+		"auth", !a->auth.token ? "none" : a->auth.open_reads ? "bearer for writes" : "bearer");
 	return a;
 }
 
@@ -629,7 +583,7 @@ void api_metrics(const struct api *a, nw_buf *b)
 	nw_metric(b, "newswire_http_articles_total", "counter", "New articles taken over HTTP.", (double)st->articles);
 	nw_metric(b, "newswire_http_duplicates_total", "counter", "Duplicate articles posted over HTTP.", (double)st->duplicates);
 	nw_metric(b, "newswire_http_rejected_total", "counter", "Inputs or records rejected over HTTP.", (double)st->rejected);
-	nw_metric(b, "newswire_http_unauthorized_total", "counter", "Writes refused for a missing or wrong bearer token.", (double)st->unauthorized);
+	nw_metric(b, "newswire_http_unauthorized_total", "counter", "Requests refused for a missing or wrong bearer token.", (double)st->unauthorized);
 	nw_metric(b, "newswire_http_reads_total", "counter", "Articles read by GET /v1/articles.", (double)st->reads);
 	nw_metric(b, "newswire_http_streams", "gauge", "Open /v1/stream connections.", (double)a->nclients);
 	nw_metric(b, "newswire_http_streams_opened_total", "counter", "/v1/stream connections opened.", (double)st->streams_opened);

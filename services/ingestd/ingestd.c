@@ -1005,11 +1005,7 @@ static nw_zsock *bind_socket(ingestd *d, int type, const char *endpoint, nw_zsoc
 	}
 	int64_t maxmsg = (int64_t)d->max_bytes + 65536;
 	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	if (strncmp(endpoint, "ipc://", 6) == 0)
-		nw_mkdirs(endpoint + 6, true);   /* a failure shows in zmq_bind below */
-	nw_curve_server_apply(&d->curve, s, endpoint);
-	if (zmq_bind(s, endpoint) != 0) {
-		snprintf(msg, msglen, "cannot bind %s: %s", endpoint, zmq_strerror(errno));
+	if (nw_server_bind(&d->curve, s, endpoint, msg, msglen) != NW_OK) {
 		zmq_close(s);
 		return NULL;
 	}

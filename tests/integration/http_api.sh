@@ -4,14 +4,15 @@
 # reason), GET by seq, by id and by range, keep-alive, limits, and
 # /v1/stream: an EventSource-style client that drops its connection every
 # few events and resumes with Last-Event-ID while articles are being
-# posted gets every article exactly once, in order.
+# posted gets every article exactly once, in order. Reads need the token
+# too unless [security] http_reads = open; so do the indexer's searches.
 set -u
 . "$NW_SOURCE_DIR/tests/integration/lib.sh"
 PORT=$(free_port)
 U="http://127.0.0.1:$PORT"
 printf 'test-token-0123456789abcdef\n' >"$T/token"
 write_conf "http = 127.0.0.1:$PORT" "max_article_bytes = 64KB"
-printf '[security]\nhttp_token_file = %s\n' "$T/token" >>"$T/newswire.conf"
+printf '[security]\nhttp_token_file = %s\nhttp_reads = open\n' "$T/token" >>"$T/newswire.conf"
 AUTH="Authorization: Bearer test-token-0123456789abcdef"
 start() { "$D" -c "$T/newswire.conf" 2>>"$T/ingestd.log" & pid=$!; track $pid; }
 up() { curl -sf "$U/healthz" >/dev/null; }
@@ -80,7 +81,7 @@ curl -s "$U/v1/articles?from=2&limit=3" >"$T/list"
 expect_eq "$(grep -o '"seq":[0-9]*' "$T/list" | tr '\n' ' ')" '"seq":2 "seq":3 "seq":4 ' "GET range seqs"
 grep -q '"next":5,"first":1,"last":13}' "$T/list" || fail "GET range cursor: $(tail -c 80 "$T/list")"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/v1/articles?limit=x")" 400 "GET bad limit"
-expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$U/v1/articles/1")" 405 "DELETE"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "$AUTH" "$U/v1/articles/1")" 405 "DELETE"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/v2/nothing")" 404 "unknown route"
 
 # keep-alive: several requests on one connection
@@ -134,6 +135,28 @@ track $!
 wait_until 10 sh -c "curl -s '$U/metrics' | grep -q '^newswire_http_streams 1'" || fail "stream not open before stop"
 kill -TERM "$pid"; wait "$pid"
 expect_eq "$?" 0 "ingestd exit code with a stream open"
+
+# reads closed (the default with a token): GETs need it, /healthz does not;
+# the indexer's search likewise
+sed -i '/^http_reads/d' "$T/newswire.conf"
+IDX=$(free_port)
+printf '[indexer]\ndb = %s\nquery = ipc://%s/run/query.ipc\nhttp = 127.0.0.1:%s\n' "$T/index.db" "$T" "$IDX" >>"$T/newswire.conf"
+start
+wait_until 10 up || fail "ingestd did not restart"
+"$NW_BUILD_DIR/services/indexer/newswire-indexer" -c "$T/newswire.conf" 2>"$T/indexer.log" & ipid=$!; track $ipid
+code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
+expect_eq "$(code "$U/v1/articles/1")" 401 "GET without a token, reads closed"
+grep -q 'http_reads = open' "$T/body" || fail "401 body does not say how to open reads: $(cat "$T/body")"
+expect_eq "$(code "$U/v1/stream?from=1")" 401 "stream without a token, reads closed"
+expect_eq "$(code -H "$AUTH" "$U/v1/articles/1")" 200 "GET with the token"
+expect_eq "$(code "$U/healthz")" 200 "/healthz stays open"
+wait_until 10 sh -c "curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:$IDX/v1/search?q=x' | grep -q 401" \
+  || fail "search without a token, reads closed: $(code "http://127.0.0.1:$IDX/v1/search?q=x")"
+expect_eq "$(code -H "$AUTH" "http://127.0.0.1:$IDX/v1/search?q=l%C3%AA")" 200 "search with the token"
+expect_eq "$(code -H "Authorization: Bearer wrong-token-0123456789" "http://127.0.0.1:$IDX/v1/search?q=x")" 401 "search with a wrong token"
+kill -TERM $ipid; wait $ipid
+expect_eq "$?" 0 "indexer exit"
+kill -TERM "$pid"; wait "$pid"
 
 # a token file that is too short stops the daemon at start
 printf 'short\n' >"$T/token"

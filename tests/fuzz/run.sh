@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_text fuzz_json fuzz_feed fuzz_codec fuzz_requests fuzz_http fuzz_expr fuzz_rules fuzz_config"}
+targets=${*:-"fuzz_text fuzz_json fuzz_feed fuzz_codec fuzz_requests fuzz_http fuzz_expr fuzz_rules fuzz_config fuzz_search"}
 shared=${NW_SHARED_DIR:-$top/../shared}
 
 build=build/fuzz

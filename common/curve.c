@@ -131,6 +131,8 @@ enum nw_err nw_server_bind(const struct nw_curve_server *s, void *socket, const 
 			   char *msg, size_t msglen)
 {
 	nw_curve_server_apply(s, socket, endpoint);
+	int handshake = NW_ZMQ_HANDSHAKE_MS;
+	zmq_setsockopt(socket, ZMQ_HANDSHAKE_IVL, &handshake, sizeof(handshake));
 	if (strncmp(endpoint, "ipc://", 6) != 0) {
 		if (zmq_bind(socket, endpoint) == 0)
 			return NW_OK;

@@ -34,6 +34,9 @@ enum nw_err nw_curve_server_load(const nw_config *cfg, struct nw_curve_server *s
 				 size_t msglen);
 /* Makes socket a CURVE server when s is on and endpoint is tcp://. */
 void nw_curve_server_apply(const struct nw_curve_server *s, void *socket, const char *endpoint);
+/* A peer that has not finished the ZMTP handshake (greeting, security,
+ * READY) by then is disconnected. */
+#define NW_ZMQ_HANDSHAKE_MS 10000
 /* Binds a server socket with its protection: CURVE on tcp:// (as
  * nw_curve_server_apply); on ipc:// missing directories are created mode
  * 0700 and the socket file is mode 0600, so only the service's user can

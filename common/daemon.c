@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -83,6 +84,12 @@ int nw_daemon_init(int argc, char **argv, const char *section, const char *usage
 	nw_log_init(section, level);
 	/* a peer that hung up is a write error on its socket, not a signal */
 	signal(SIGPIPE, SIG_IGN);
+	/* every connection is a descriptor: take all the system allows */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	/* before any thread: curl's global set-up is not thread-safe */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	*cfgp = cfg;

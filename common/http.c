@@ -1,7 +1,9 @@
 /* HTTP/1.1 server: one uv_tcp_t per connection, llhttp parses, the
- * handler answers in the same loop turn, later, or as a stream. Limits: header bytes, body bytes,
- * connection count, idle time; a request over a limit is answered with
- * 431/413/503 and the connection closed. */
+ * handler answers in the same loop turn, later, or as a stream. Limits:
+ * header bytes, body bytes, connection count, idle time, and the time a
+ * request's headers may take (slow clients holding connections open); a
+ * request over a limit is answered with 431/413/503/408 and the
+ * connection closed. */
 #include "common/http.h"
 
 #include "common/config.h"
@@ -20,6 +22,7 @@ struct nw_http_server {
 	size_t max_body;
 	int port;
 	int connections;       /* in the list */
+	uint64_t refused, rejected, timeouts;   /* 503; 400/413/431; 408 */
 	int alive;             /* not yet freed (closing ones included) */
 	bool closing, listener_closed;
 	struct conn *conns;
@@ -27,7 +30,8 @@ struct nw_http_server {
 
 struct conn {
 	uv_tcp_t tcp;
-	uv_timer_t idle;
+	uv_timer_t idle;       /* idle time, or the headers' deadline */
+	uint64_t header_deadline;   /* loop time; 0 when no request is half-read */
 	struct nw_http_parser parser;
 	nw_http_server *server;
 	struct conn *next, **prev;
@@ -103,9 +107,17 @@ static void conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->idle, conn_closed);
 }
 
+static void respond_error(struct conn *c, int status, const char *text);
+
 static void on_idle(uv_timer_t *t)
 {
-	conn_close(t->data);
+	struct conn *c = t->data;
+	if (c->parser.in_headers && !c->closing) {
+		c->server->timeouts++;
+		respond_error(c, 408, "request headers not received in time");
+		return;
+	}
+	conn_close(c);
 }
 
 static const char *reason_phrase(int status)
@@ -318,9 +330,24 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 	return nw_buf_append(&hp->body, at, len) == NW_OK ? 0 : -1;
 }
 
+static int on_message_begin(llhttp_t *p)
+{
+	struct nw_http_parser *hp = p->data;
+	hp->in_headers = true;
+	return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+	struct nw_http_parser *hp = p->data;
+	hp->in_headers = false;
+	return 0;
+}
+
 static int on_message_complete(llhttp_t *p)
 {
 	struct nw_http_parser *hp = p->data;
+	hp->in_headers = false;
 	struct nw_http_header headers[NW_HTTP_MAX_HEADERS];
 	size_t n = 0;
 	const char *at = hp->fields.data ? hp->fields.data : "";
@@ -360,6 +387,8 @@ void nw_http_parser_init(struct nw_http_parser *hp, size_t max_body, nw_http_req
 	hp->on_request = cb;
 	hp->arg = arg;
 	llhttp_settings_init(&hp->settings);
+	hp->settings.on_message_begin = on_message_begin;
+	hp->settings.on_headers_complete = on_headers_complete;
 	hp->settings.on_url = on_url;
 	hp->settings.on_header_field = on_header_field;
 	hp->settings.on_header_value = on_header_value;
@@ -500,6 +529,7 @@ static void conn_feed(struct conn *c, const char *data, size_t len)
 	const char *reason = NULL;
 	int status = nw_http_parser_feed(&c->parser, data, len, &reason);
 	if (status) {
+		c->server->rejected++;
 		uv_read_stop((uv_stream_t *)&c->tcp);
 		respond_error(c, status, reason);
 	} else if (c->parser.paused && !c->stream) {
@@ -549,14 +579,34 @@ static void alloc_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = buf->base ? suggested : 0;
 }
 
+/* After bytes arrived: a request whose headers are incomplete must finish
+ * them by its deadline (set at its first byte), whatever trickles in;
+ * otherwise the idle time starts again. */
+static void arm_timer(struct conn *c)
+{
+	uint64_t now = uv_now(c->server->loop);
+	if (c->stream)
+		return;   /* kept alive by the application */
+	if (!c->parser.in_headers) {
+		c->header_deadline = 0;
+		uv_timer_start(&c->idle, on_idle, NW_HTTP_IDLE_MS, 0);
+		return;
+	}
+	if (!c->header_deadline)
+		c->header_deadline = now + NW_HTTP_HEADER_MS;
+	uv_timer_start(&c->idle, on_idle, c->header_deadline > now ? c->header_deadline - now : 1,
+		       0);
+}
+
 static void on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 {
 	struct conn *c = stream->data;
 	if (n > 0 && c->stream) {
 		/* a streamed response: what the client sends is not read */
 	} else if (n > 0 && !c->closing) {
-		uv_timer_again(&c->idle);
 		conn_feed(c, buf->base, (size_t)n);
+		if (!c->closing)
+			arm_timer(c);
 	} else if (n < 0) {
 		conn_close(c);
 	}
@@ -589,6 +639,7 @@ static void on_connection(uv_stream_t *listener, int status)
 		return;
 	}
 	if (s->connections > NW_HTTP_MAX_CONNECTIONS) {
+		s->refused++;
 		respond_error(c, 503, "too many connections");
 		return;
 	}
@@ -741,4 +792,33 @@ bool nw_http_authorized(const struct nw_http_auth *auth, const struct nw_http_re
 		      "http_token_file)%s\"}\n", read_only ? "; reads are opened by [security] "
 		      "http_reads = open" : "");
 	return false;
+}
+
+void nw_http_server_metrics(nw_buf *b, const nw_http_server *const *servers,
+			    const char *const *names, size_t n)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} m[] = {
+		{ "newswire_http_connections", "gauge", "Open HTTP connections." },
+		{ "newswire_http_refused_total", "counter",
+		  "HTTP connections refused (503) over the connection limit." },
+		{ "newswire_http_rejected_total", "counter",
+		  "HTTP requests refused for a limit or bad syntax (400, 413, 431)." },
+		{ "newswire_http_timeouts_total", "counter",
+		  "HTTP requests whose headers did not arrive in time (408)." },
+	};
+	for (size_t k = 0; k < NW_ARRAY_LEN(m); k++) {
+		nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name,
+			      m[k].type);
+		for (size_t i = 0; i < n; i++) {
+			const nw_http_server *s = servers[i];
+			if (!s)
+				continue;
+			uint64_t v = k == 0 ? (uint64_t)s->connections : k == 1 ? s->refused
+				   : k == 2 ? s->rejected : s->timeouts;
+			nw_buf_printf(b, "%s{server=\"%s\"} %llu\n", m[k].name, names[i],
+				      (unsigned long long)v);
+		}
+	}
 }

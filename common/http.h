@@ -16,6 +16,7 @@
 #define NW_HTTP_MAX_HEADER_BYTES 8192
 #define NW_HTTP_MAX_CONNECTIONS 256
 #define NW_HTTP_IDLE_MS 30000
+#define NW_HTTP_HEADER_MS 10000   /* a request's line and headers, from its first byte */
 
 #define NW_HTTP_MAX_HEADERS 64
 
@@ -81,6 +82,7 @@ struct nw_http_parser {
 	size_t header_bytes;
 	size_t nheaders;
 	int reject;           /* status for a limit that was hit */
+	bool in_headers;      /* a request has begun and its headers have not ended */
 	bool paused;          /* the callback asked to stop (closing, or answering later) */
 	size_t consumed;      /* bytes of the last feed taken before a pause */
 };
@@ -119,6 +121,11 @@ typedef struct nw_http_server nw_http_server;
 nw_http_server *nw_http_listen(uv_loop_t *loop, const char *hostport, size_t max_body,
 			       nw_http_handler handler, void *arg, char *msg, size_t msglen);
 int nw_http_port(const nw_http_server *s);
+/* Appends the servers' connection gauges and counters of limits hit (too
+ * many connections, requests refused for a limit, slow requests timed
+ * out), each labelled server="names[i]"; NULL servers are skipped. */
+void nw_http_server_metrics(nw_buf *b, const nw_http_server *const *servers,
+			    const char *const *names, size_t n);
 /* Closes the listener and every connection (one with an answer being
  * written closes once it is sent; streams end at once); frees itself when
  * libuv is done. */

@@ -217,6 +217,11 @@ static void write_metrics(nw_service *svc, nw_buf *b)
 	M("pauses_total", "counter", "Times delivery paused because the store was behind.", svc->stats.pauses);
 	M("lost_total", "counter", "Articles deleted by journal retention before they were read.", svc->stats.lost);
 #undef M
+	const nw_http_server *servers[2] = {
+		svc->http, svc->ops->own_http ? svc->ops->own_http(svc->impl) : NULL
+	};
+	static const char *const names[2] = { "metrics", "search" };
+	nw_http_server_metrics(b, servers, names, 2);
 	if (svc->ops->metrics)
 		svc->ops->metrics(svc->impl, b);
 }

@@ -65,6 +65,9 @@ struct nw_service_ops {
 	/* Loop thread, optional: an HTTP request other than /metrics and
 	 * /healthz on the metrics endpoint (404 when NULL). */
 	void (*http)(void *impl, const struct nw_http_request *req, struct nw_http_response *res);
+	/* Optional: an HTTP server of the service's own (the indexer's
+	 * search), whose connection counters join the metrics as server="search". */
+	const struct nw_http_server *(*own_http)(void *impl);
 };
 
 /* Runs the service until it is stopped: subscribes from checkpoint + 1

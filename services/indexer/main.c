@@ -398,12 +398,18 @@ static void metrics(void *impl, nw_buf *b)
 	nw_zap_metrics(ix->zap, b);
 }
 
+static const struct nw_http_server *own_http(void *impl)
+{
+	return ((struct indexer *)impl)->http;
+}
+
 static const struct nw_service_ops ops = {
 	.name = "indexer",
 	.commit = commit,
 	.start = start,
 	.stop = stop,
 	.metrics = metrics,
+	.own_http = own_http,
 	.reload = reload,
 };
 

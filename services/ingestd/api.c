@@ -574,6 +574,11 @@ struct api *api_start(ingestd *d, uv_loop_t *loop, const nw_config *cfg, char *m
 	return a;
 }
 
+const nw_http_server *api_http(const struct api *a)
+{
+	return a ? a->http : NULL;
+}
+
 void api_metrics(const struct api *a, nw_buf *b)
 {
 	if (!a)

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "common/config.h"
+#include "common/http.h"
 #include "common/util.h"
 #include "services/ingestd/ingestd.h"
 
@@ -22,6 +23,8 @@ struct api *api_start(ingestd *d, uv_loop_t *loop, const nw_config *cfg, char *m
 void api_published(struct api *a, uint64_t seq);
 
 /* Appends the API's metrics. */
+/* The API's HTTP server (NULL when a is), for its connection metrics. */
+const nw_http_server *api_http(const struct api *a);
 void api_metrics(const struct api *a, nw_buf *b);
 
 /* Ends every stream and closes the listener; a is freed. */

@@ -947,6 +947,9 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	nw_metric(b, "newswire_journal_fsync_seconds_total", "counter", "Time spent in journal syncs.", st->fsync_seconds);
 	nw_metric(b, "newswire_journal_fsync_max_seconds", "gauge", "Slowest journal sync since start.", st->fsync_max_seconds);
 	api_metrics(d->api, b);
+	const nw_http_server *servers[2] = { d->http, api_http(d->api) };
+	static const char *const names[2] = { "metrics", "api" };
+	nw_http_server_metrics(b, servers, names, 2);
 	feeds_metrics(d->feeds, b);
 	nw_zap_metrics(d->zap, b);
 }

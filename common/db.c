@@ -17,7 +17,9 @@ enum nw_err nw_db_exec(sqlite3 *db, const char *sql, char *msg, size_t msglen)
 {
 	char *err = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		snprintf(msg, msglen, "%s", err ? err : sqlite3_errmsg(db));
+		/* a short statement (BEGIN, COMMIT) is named: it says at which step */
+		snprintf(msg, msglen, "%s%s%s", strlen(sql) <= 24 ? sql : "",
+			 strlen(sql) <= 24 ? ": " : "", err ? err : sqlite3_errmsg(db));
 		sqlite3_free(err);
 		return NW_EIO;
 	}

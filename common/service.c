@@ -17,6 +17,8 @@
 #define DRAIN_DEADLINE_MS 4500
 #define BATCH_MAX_ARTICLES 5000          /* pause delivery beyond this */
 #define BATCH_MAX_BYTES (32u << 20)
+#define RETRY_MIN_MS 1000                /* a failed commit is tried again after this, */
+#define RETRY_MAX_MS 30000               /* doubling up to this */
 
 struct nw_service {
 	const struct nw_service_ops *ops;
@@ -34,9 +36,13 @@ struct nw_service {
 	bool paused, draining, failed, closed;
 	struct nw_signals signals;
 	uv_timer_t deadline;
+	uv_timer_t retry;          /* the next try of a batch that could not be stored */
+	uint64_t retry_ms;
+	bool retry_pending;        /* committing waits for the retry timer */
+	bool store_failing;        /* since the last commit failed (disk full, I/O error) */
 	nw_http_server *http;
 	struct {
-		uint64_t articles, commits, pauses, lost;
+		uint64_t articles, commits, pauses, lost, store_failures;
 		double commit_seconds, commit_max;
 	} stats;
 };
@@ -82,26 +88,81 @@ static void commit_work(uv_work_t *w)
 					   sizeof(svc->commit_msg));
 }
 
+static void commit_done(uv_work_t *w, int status);
+
+static void on_retry(uv_timer_t *t)
+{
+	nw_service *svc = t->data;
+	svc->retry_pending = false;
+	svc->commit_started = nw_mono_seconds();
+	uv_queue_work(svc->loop, &svc->work, commit_work, commit_done);
+}
+
+/* Drops the batch waiting for a retry (stopping): the checkpoint in the
+ * database is unchanged, so its articles come again at the next start. */
+static void give_up_batch(nw_service *svc)
+{
+	if (!svc->retry_pending)
+		return;
+	uv_timer_stop(&svc->retry);
+	svc->retry_pending = false;
+	nw_warn("stopping with a batch not stored; its articles come again at the next start",
+		"last_seq", NW_U64(svc->committing->last_seq), "checkpoint", NW_U64(svc->committed));
+	batch_reset(svc->committing);
+	svc->committing = NULL;
+}
+
+/* A commit failed (a full disk, an I/O error): the transaction rolled
+ * back, so the batch is kept and tried again with backoff while delivery
+ * is paused; ingestd's journal holds everything after the checkpoint, and
+ * replay brings what the pause made the subscriber miss. */
+static void commit_failed(nw_service *svc, struct nw_service_batch *b)
+{
+	svc->stats.store_failures++;
+	svc->retry_ms = svc->retry_ms ? svc->retry_ms * 2 : RETRY_MIN_MS;
+	if (svc->retry_ms > RETRY_MAX_MS)
+		svc->retry_ms = RETRY_MAX_MS;
+	if (!svc->store_failing)
+		nw_error("cannot store a batch; delivery paused, trying again (the checkpoint is "
+			 "unchanged)", "error", svc->commit_msg,
+			 "first_seq", NW_U64(b->n ? b->items[0].seq : 0),
+			 "last_seq", NW_U64(b->last_seq), "retry_ms", NW_U64(svc->retry_ms));
+	else
+		nw_warn("still cannot store a batch", "error", svc->commit_msg,
+			"retry_ms", NW_U64(svc->retry_ms));
+	svc->store_failing = true;
+	if (!svc->paused && svc->sub) {
+		svc->paused = true;
+		svc->stats.pauses++;
+		nw_uv_subscriber_pause(svc->sub, true);
+	}
+	svc->retry_pending = true;
+	uv_timer_start(&svc->retry, on_retry, svc->retry_ms, 0);
+	if (svc->draining) {
+		give_up_batch(svc);
+		maybe_finish(svc);
+	}
+}
+
 static void commit_done(uv_work_t *w, int status)
 {
 	nw_service *svc = w->data;
 	struct nw_service_batch *b = svc->committing;
-	svc->committing = NULL;
 	double took = nw_mono_seconds() - svc->commit_started;
 	svc->stats.commits++;
 	svc->stats.commit_seconds += took;
 	if (took > svc->stats.commit_max)
 		svc->stats.commit_max = took;
 	if (svc->commit_err) {
-		nw_error("cannot store a batch; stopping (the checkpoint is unchanged, the "
-			 "articles come again at the next start)", "error", svc->commit_msg,
-			 "first_seq", NW_U64(b->n ? b->items[0].seq : 0),
-			 "last_seq", NW_U64(b->last_seq));
-		batch_reset(b);
-		nw_service_shutdown(svc, true);
-		maybe_finish(svc);
+		commit_failed(svc, b);
 		return;
 	}
+	svc->committing = NULL;
+	if (svc->store_failing)
+		nw_info("storing works again; delivery resumes", "checkpoint", NW_U64(b->last_seq),
+			"failed_tries", NW_U64(svc->stats.store_failures));
+	svc->store_failing = false;
+	svc->retry_ms = 0;
 	svc->stats.articles += b->n;
 	svc->committed = b->last_seq;
 	batch_reset(b);
@@ -216,6 +277,8 @@ static void write_metrics(nw_service *svc, nw_buf *b)
 	M("batch_pending", "gauge", "Articles waiting for the next commit.", svc->filling->n);
 	M("pauses_total", "counter", "Times delivery paused because the store was behind.", svc->stats.pauses);
 	M("lost_total", "counter", "Articles deleted by journal retention before they were read.", svc->stats.lost);
+	M("store_failures_total", "counter", "Commits that failed (full disk, I/O error) and were tried again.", svc->stats.store_failures);
+	M("store_failing", "gauge", "1 while the last commit failed: delivery is paused until one succeeds.", svc->store_failing);
 #undef M
 	const nw_http_server *servers[2] = {
 		svc->http, svc->ops->own_http ? svc->ops->own_http(svc->impl) : NULL
@@ -233,9 +296,12 @@ static void on_http(void *arg, const struct nw_http_request *req, struct nw_http
 		res->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		write_metrics(svc, &res->body);
 	} else if (strcmp(req->path, "/healthz") == 0) {
-		bool ok = !svc->draining && !svc->failed;
+		bool ok = !svc->draining && !svc->failed && !svc->store_failing;
 		res->status = ok ? 200 : 503;
-		nw_buf_puts(&res->body, ok ? "ok\n" : "stopping\n");
+		if (svc->store_failing)
+			nw_buf_printf(&res->body, "cannot store: %s\n", svc->commit_msg);
+		else
+			nw_buf_puts(&res->body, ok ? "ok\n" : "stopping\n");
 	} else if (svc->ops->http) {
 		svc->ops->http(svc->impl, req, res);
 	} else {
@@ -250,13 +316,14 @@ static void maybe_finish(nw_service *svc)
 {
 	if (!svc->draining || svc->closed || svc->committing)
 		return;
-	if (!svc->failed && svc->filling->last_seq > svc->committed) {
+	if (!svc->failed && !svc->store_failing && svc->filling->last_seq > svc->committed) {
 		start_commit(svc);   /* the last delivered articles */
 		return;
 	}
 	svc->closed = true;
 	nw_signals_close(&svc->signals);
 	uv_close((uv_handle_t *)&svc->deadline, NULL);
+	uv_close((uv_handle_t *)&svc->retry, NULL);
 	nw_info("stopped", "checkpoint", NW_U64(svc->committed),
 		"articles", NW_U64(svc->stats.articles), "commits", NW_U64(svc->stats.commits));
 }
@@ -288,6 +355,7 @@ void nw_service_shutdown(nw_service *svc, bool failed)
 		svc->ops->stop(svc->impl);
 	nw_http_close(svc->http);
 	svc->http = NULL;
+	give_up_batch(svc);
 	maybe_finish(svc);
 }
 
@@ -322,6 +390,8 @@ int nw_service_run(const struct nw_service_ops *ops, void *impl, const nw_config
 	}
 	uv_timer_init(svc.loop, &svc.deadline);
 	svc.deadline.data = &svc;
+	uv_timer_init(svc.loop, &svc.retry);
+	svc.retry.data = &svc;
 	nw_signals_start(svc.loop, &svc.signals, true, on_signal, &svc);
 
 	const char *metrics = nw_config_str(cfg, ops->name, "metrics");
@@ -361,6 +431,7 @@ fail:
 	svc.closed = true;
 	nw_signals_close(&svc.signals);
 	uv_close((uv_handle_t *)&svc.deadline, NULL);
+	uv_close((uv_handle_t *)&svc.retry, NULL);
 	uv_run(svc.loop, UV_RUN_DEFAULT);
 out:
 	if (!svc.committing) {

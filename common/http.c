@@ -801,11 +801,11 @@ void nw_http_server_metrics(nw_buf *b, const nw_http_server *const *servers,
 		const char *name, *type, *help;
 	} m[] = {
 		{ "newswire_http_connections", "gauge", "Open HTTP connections." },
-		{ "newswire_http_refused_total", "counter",
+		{ "newswire_http_connections_refused_total", "counter",
 		  "HTTP connections refused (503) over the connection limit." },
-		{ "newswire_http_rejected_total", "counter",
+		{ "newswire_http_bad_requests_total", "counter",
 		  "HTTP requests refused for a limit or bad syntax (400, 413, 431)." },
-		{ "newswire_http_timeouts_total", "counter",
+		{ "newswire_http_request_timeouts_total", "counter",
 		  "HTTP requests whose headers did not arrive in time (408)." },
 	};
 	for (size_t k = 0; k < NW_ARRAY_LEN(m); k++) {

@@ -4,6 +4,7 @@
 #include "common/zsock.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -251,4 +252,108 @@ int nw_zsock_send_to(nw_zsock *zs, const struct nw_peer *to, const void *const *
 		lens[k++] = len[i];
 	}
 	return nw_zsock_send(zs, all, lens, k);
+}
+
+/* ---- connection monitors ---- */
+
+struct nw_zmon {
+	nw_zsock *pair;
+	const char *name;
+	uint64_t accepted, disconnected, handshake_failed, accept_failed;
+};
+
+static void on_monitor(nw_zsock *zs, void *socket, void *arg)
+{
+	(void)zs;
+	nw_zmon *m = arg;
+	zmq_msg_t parts[2];
+	int n;
+	while ((n = nw_zmq_recv_parts(socket, parts, 2, ZMQ_DONTWAIT)) > 0) {
+		if (zmq_msg_size(&parts[0]) >= 6) {
+			uint16_t event;
+			memcpy(&event, zmq_msg_data(&parts[0]), sizeof(event));
+			switch (event) {
+			case ZMQ_EVENT_ACCEPTED: m->accepted++; break;
+			case ZMQ_EVENT_DISCONNECTED: m->disconnected++; break;
+			case ZMQ_EVENT_ACCEPT_FAILED: m->accept_failed++; break;
+			case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+			case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+			case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: m->handshake_failed++; break;
+			default: break;
+			}
+		}
+		nw_zmq_close_parts(parts, n);
+	}
+}
+
+nw_zmon *nw_zmon_start(uv_loop_t *loop, void *zctx, void *socket, const char *name)
+{
+	static unsigned next;
+	char endpoint[64];
+	snprintf(endpoint, sizeof(endpoint), "inproc://nw-monitor-%u", next++);
+	nw_zmon *m = calloc(1, sizeof(*m));
+	void *pair = NULL;
+	if (!m || zmq_socket_monitor(socket, endpoint, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+				     ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+				     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+				     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
+		goto fail;
+	int linger = 0;
+	if (!(pair = zmq_socket(zctx, ZMQ_PAIR)))
+		goto fail;
+	zmq_setsockopt(pair, ZMQ_LINGER, &linger, sizeof(linger));
+	if (zmq_connect(pair, endpoint) != 0 ||
+	    !(m->pair = nw_zsock_new(loop, pair, on_monitor, NULL, m)))
+		goto fail;
+	m->name = name;
+	return m;
+fail:
+	if (pair)
+		zmq_close(pair);
+	zmq_socket_monitor(socket, NULL, 0);
+	free(m);
+	return NULL;
+}
+
+void nw_zmon_close(nw_zmon **mp, void *socket)
+{
+	nw_zmon *m = *mp;
+	if (!m)
+		return;
+	if (socket)
+		zmq_socket_monitor(socket, NULL, 0);
+	nw_zsock_close(m->pair);
+	free(m);
+	*mp = NULL;
+}
+
+void nw_zmon_metrics(nw_buf *b, nw_zmon *const *mons, size_t n)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} k[] = {
+		{ "newswire_zmq_connections", "gauge", "Peers connected to a ZeroMQ server socket." },
+		{ "newswire_zmq_accepted_total", "counter", "Connections accepted." },
+		{ "newswire_zmq_disconnects_total", "counter",
+		  "Connections gone: closed by the peer, or dropped for a failed or late handshake "
+		  "or a message over the size limit." },
+		{ "newswire_zmq_handshake_failures_total", "counter",
+		  "Connections dropped because the ZMTP/CURVE handshake failed or took too long." },
+		{ "newswire_zmq_accept_failures_total", "counter",
+		  "Connections that could not be accepted (out of descriptors)." },
+	};
+	for (size_t i = 0; i < NW_ARRAY_LEN(k); i++) {
+		nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", k[i].name, k[i].help, k[i].name,
+			      k[i].type);
+		for (size_t j = 0; j < n; j++) {
+			const nw_zmon *m = mons[j];
+			if (!m)
+				continue;
+			uint64_t v = i == 0 ? (m->accepted > m->disconnected ? m->accepted - m->disconnected : 0)
+				   : i == 1 ? m->accepted : i == 2 ? m->disconnected
+				   : i == 3 ? m->handshake_failed : m->accept_failed;
+			nw_buf_printf(b, "%s{socket=\"%s\"} %llu\n", k[i].name, m->name,
+				      (unsigned long long)v);
+		}
+	}
 }

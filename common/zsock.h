@@ -79,4 +79,17 @@ bool nw_zsock_recv_request(void *socket, struct nw_peer *from, nw_buf *body, siz
 int nw_zsock_send_to(nw_zsock *zs, const struct nw_peer *to, const void *const *data,
 		     const size_t *len, size_t n);
 
+/* Connection events of a server socket (zmq_socket_monitor on an inproc
+ * PAIR read on the loop), counted for metrics: peers accepted and gone, and
+ * those dropped by a limit ZeroMQ enforces itself (a handshake not done in
+ * time or malformed, a message over ZMQ_MAXMSGSIZE: both end as a
+ * disconnect; a failed handshake is also counted apart). */
+typedef struct nw_zmon nw_zmon;
+nw_zmon *nw_zmon_start(uv_loop_t *loop, void *zctx, void *socket, const char *name);
+/* Stops monitoring; call before closing the monitored socket. */
+void nw_zmon_close(nw_zmon **m, void *socket);
+/* Appends newswire_zmq_* metrics for the monitors, labelled socket="name"
+ * (NULL entries skipped). */
+void nw_zmon_metrics(nw_buf *b, nw_zmon *const *mons, size_t n);
+
 #endif

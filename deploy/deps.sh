@@ -19,6 +19,7 @@ BUILD_PKGS="
 "
 TEST_PKGS="
   libcmocka-dev clang libclang-rt-14-dev python3 curl procps iproute2 systemd sqlite3 man-db
+  tshark
 "
 CONTAINER_PKGS="
   podman podman-compose runc debootstrap

@@ -46,6 +46,7 @@ struct indexer {
 	nw_zsock *query;
 	nw_zap *zap;           /* CURVE: admits authorized client keys */
 	nw_http_server *http;
+	nw_zmon *mon;                /* connection events of the query socket */
 	struct search_job *queue, *tail;
 	size_t queued;
 	bool busy, stopping;
@@ -365,6 +366,7 @@ static void stop(void *impl)
 		answer(ix, j);
 	}
 	ix->tail = NULL;
+	nw_zmon_close(&ix->mon, ix->query ? nw_zsock_socket(ix->query) : NULL);
 	nw_zsock_close(ix->query);
 	ix->query = NULL;
 	nw_zap_close(&ix->zap);
@@ -396,6 +398,7 @@ static void metrics(void *impl, nw_buf *b)
 	nw_metric(b, "newswire_http_unauthorized_total", "counter",
 		  "HTTP searches refused for a missing or wrong bearer token.", (double)ix->stats.unauthorized);
 	nw_zap_metrics(ix->zap, b);
+	nw_zmon_metrics(b, &ix->mon, 1);
 }
 
 static const struct nw_http_server *own_http(void *impl)
@@ -444,6 +447,11 @@ int main(int argc, char **argv)
 		nw_error("cannot start CURVE", "error", msg);
 		goto out;
 	}
+	if (*http && nw_http_auth_load(cfg, &ix.auth, msg, sizeof(msg)) != NW_OK) {
+		nw_error("bad [security] for HTTP", "error", msg);
+		rc = NW_EXIT_USAGE;
+		goto out;
+	}
 	void *s = zmq_socket(ix.zctx, ZMQ_ROUTER);
 	int linger = 0, one = 1;
 	int64_t maxmsg = MAX_REQUEST + 1024;
@@ -459,13 +467,10 @@ int main(int argc, char **argv)
 		zmq_close(s);
 		goto out;
 	}
-	if (*http && nw_http_auth_load(cfg, &ix.auth, msg, sizeof(msg)) != NW_OK) {
-		nw_error("bad [security] for HTTP", "error", msg);
-		rc = NW_EXIT_USAGE;
-		goto out;
-	}
+	ix.mon = nw_zmon_start(ix.loop, ix.zctx, s, "query");
 	if (*http && !(ix.http = nw_http_listen(ix.loop, http, 0, on_http, &ix, msg, sizeof(msg)))) {
 		nw_error("cannot serve HTTP", "http", http, "error", msg);
+		nw_zmon_close(&ix.mon, nw_zsock_socket(ix.query));
 		nw_zsock_close(ix.query);
 		uv_run(ix.loop, UV_RUN_NOWAIT);
 		goto out;

@@ -80,6 +80,7 @@ struct ingestd {
 	void *zctx;
 	nw_journal *journal;
 	nw_zsock *submit, *publish, *replay;
+	nw_zmon *mons[3];          /* connection events of submit, publish, replay */
 	enum fsync_mode fsync;
 	size_t max_bytes;
 	int publish_hwm;
@@ -950,6 +951,7 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	const nw_http_server *servers[2] = { d->http, api_http(d->api) };
 	static const char *const names[2] = { "metrics", "api" };
 	nw_http_server_metrics(b, servers, names, 2);
+	nw_zmon_metrics(b, d->mons, 3);
 	feeds_metrics(d->feeds, b);
 	nw_zap_metrics(d->zap, b);
 }
@@ -1020,6 +1022,17 @@ static nw_zsock *bind_socket(ingestd *d, int type, const char *endpoint, nw_zsoc
 	return zs;
 }
 
+/* The ZeroMQ sockets and their connection monitors. */
+static void close_sockets(ingestd *d)
+{
+	nw_zsock **socks[3] = { &d->submit, &d->publish, &d->replay };
+	for (int i = 0; i < 3; i++) {
+		nw_zmon_close(&d->mons[i], *socks[i] ? nw_zsock_socket(*socks[i]) : NULL);
+		nw_zsock_close(*socks[i]);
+		*socks[i] = NULL;
+	}
+}
+
 ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t msglen)
 {
 	ingestd *d = calloc(1, sizeof(*d));
@@ -1063,6 +1076,9 @@ ingestd *ingestd_start(uv_loop_t *loop, const nw_config *cfg, char *msg, size_t 
 	    !(d->replay = bind_socket(d, ZMQ_ROUTER, nw_config_str(cfg, "ingestd", "replay"),
 				      on_replay, msg, msglen)))
 		goto fail;
+	d->mons[0] = nw_zmon_start(loop, d->zctx, nw_zsock_socket(d->submit), "submit");
+	d->mons[1] = nw_zmon_start(loop, d->zctx, nw_zsock_socket(d->publish), "publish");
+	d->mons[2] = nw_zmon_start(loop, d->zctx, nw_zsock_socket(d->replay), "replay");
 	const char *metrics_at = nw_config_str(cfg, "ingestd", "metrics");
 	if (*metrics_at && !(d->http = nw_http_listen(loop, metrics_at, 0, on_http, d, msg, msglen)))
 		goto fail;
@@ -1092,10 +1108,7 @@ fail:
 	api_close(&d->api);
 	nw_http_close(d->http);
 	d->http = NULL;
-	nw_zsock_close(d->submit);
-	nw_zsock_close(d->publish);
-	nw_zsock_close(d->replay);
-	d->submit = d->publish = d->replay = NULL;
+	close_sockets(d);
 	ingestd_destroy(&d);
 	return NULL;
 }
@@ -1113,10 +1126,7 @@ static void close_all(ingestd *d)
 		uv_close((uv_handle_t *)&d->spool_timer, NULL);
 		uv_close((uv_handle_t *)&d->spool_event, NULL);
 	}
-	nw_zsock_close(d->submit);
-	nw_zsock_close(d->publish);
-	nw_zsock_close(d->replay);
-	d->submit = d->publish = d->replay = NULL;
+	close_sockets(d);
 	nw_http_close(d->http);
 	d->http = NULL;
 	api_close(&d->api);

@@ -17,9 +17,9 @@ printf '[indexer]\ndb = %s\nquery = tcp://127.0.0.1:%s\nhttp = 127.0.0.1:%s\nmet
   "$T/index.db" "$Q" "$IH" "$IM" >>"$T/newswire.conf"
 nw() { "$NW_BIN" -c "$T/newswire.conf" "$@"; }
 "$D" -c "$T/newswire.conf" 2>"$T/ingestd.log" & ingestd_pid=$!; track $ingestd_pid
-wait_until 10 curl -sf "http://127.0.0.1:$MP/healthz" || fail "ingestd did not start"
+wait_until 20 curl -sf "http://127.0.0.1:$MP/healthz" || { cat "$T/ingestd.log" >&2; fail "ingestd did not start"; finish; }
 start_svc indexer
-wait_until 10 curl -sf "http://127.0.0.1:$IM/healthz" || fail "indexer did not start"
+wait_until 20 curl -sf "http://127.0.0.1:$IM/healthz" || { cat "$T/indexer.log" >&2; fail "indexer did not start"; finish; }
 
 # the attack, in the background
 N_IDLE=${NW_HOSTILE_IDLE:-2000}
@@ -39,6 +39,11 @@ for port in $S $R $Q; do
 done >"$T/oversize" 2>&1
 expect_eq "$(grep -c '^closed$' "$T/oversize")" 9 "connections sending a 2^40-byte frame are dropped"
 wait_until 30 grep -q 'idle opened' "$T/idle_submit" || fail "idle connections not opened: $(cat "$T/idle_submit")"
+zmetric() { curl -s "http://127.0.0.1:$MP/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+idle_n=$(sed -n 's/idle opened //p' "$T/idle_submit")
+zconn_ok() { [ "$(zmetric 'newswire_zmq_connections{socket="submit"}')" -ge "$idle_n" ]; }
+wait_until 20 zconn_ok \
+  || fail "idle connections not shown: $(zmetric 'newswire_zmq_connections{socket="submit"}') of $idle_n"
 
 # a normal client meanwhile
 nw submit "$NW_CORPUS/dev/text" >"$T/acks" 2>"$T/submit.err"
@@ -59,7 +64,11 @@ last=$(sed -n 's/.* last \([0-9]*\).*/\1/p' "$T/slowloris")
 [ "${last:-99}" -le 13 ] || fail "slow HTTP connections held for $last s (deadline 10 s)"
 grep -q 'silent connections 100 closed 100' "$T/silent" || fail "silent TCP connections not all cut: $(cat "$T/silent")"
 curl -s "http://127.0.0.1:$MP/metrics" >"$T/m"
-grep -q '^newswire_http_timeouts_total{server="api"} 200$' "$T/m" || fail "timeouts not counted: $(grep timeouts "$T/m")"
+grep -q '^newswire_http_request_timeouts_total{server="api"} 200$' "$T/m" || fail "timeouts not counted: $(grep timeouts "$T/m")"
+hs=$(awk '$1 == "newswire_zmq_handshake_failures_total{socket=\"replay\"}" { print $2 }' "$T/m")
+[ "${hs:-0}" -ge 100 ] || fail "silent connections not counted as failed handshakes: $hs"
+dc=$(awk '$1 == "newswire_zmq_disconnects_total{socket=\"submit\"}" { print $2 }' "$T/m")
+[ "${dc:-0}" -ge 3 ] || fail "oversized-frame disconnects not counted: $dc"
 for f in "$T"/garbage.*; do grep -q 'garbage rounds 150 sent 150' "$f" || fail "garbage run: $(cat "$f")"; done
 # after the attack: still serving, then a clean stop
 printf 'Bài sau cuộc tấn công\n\nHệ thống vẫn phục vụ bình thường.\n' >"$T/after.txt"

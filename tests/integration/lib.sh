@@ -48,8 +48,15 @@ finish() {
   exit 0
 }
 # free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+# (never one it gave before in this test: the kernel may hand out a port
+# again once it is released)
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  while :; do
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    grep -qx "$port" "$T/ports" 2>/dev/null || break
+  done
+  echo "$port" >>"$T/ports"
+  echo "$port"
 }
 # The whole stack: write_stack_conf adds archiver/indexer/notifier sections
 # (databases under $T, ipc endpoints, metrics and search HTTP on free

@@ -722,6 +722,11 @@ void nw_http_close(nw_http_server *s)
 	uv_close((uv_handle_t *)&s->listener, server_closed);
 }
 
+void nw_metric_head(nw_buf *b, const char *name, const char *type, const char *help)
+{
+	nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
 void nw_metric(nw_buf *b, const char *name, const char *type, const char *help, double v)
 {
 	nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
@@ -809,8 +814,7 @@ void nw_http_server_metrics(nw_buf *b, const nw_http_server *const *servers,
 		  "HTTP requests whose headers did not arrive in time (408)." },
 	};
 	for (size_t k = 0; k < NW_ARRAY_LEN(m); k++) {
-		nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name,
-			      m[k].type);
+		nw_metric_head(b, m[k].name, m[k].type, m[k].help);
 		for (size_t i = 0; i < n; i++) {
 			const nw_http_server *s = servers[i];
 			if (!s)

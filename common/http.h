@@ -159,6 +159,8 @@ size_t nw_http_stream_queued(const struct nw_http_stream *s);
 /* Closes the connection once what is queued has been sent. */
 void nw_http_stream_end(struct nw_http_stream *s);
 
+/* The # HELP and # TYPE lines of a metric whose samples (labelled) follow. */
+void nw_metric_head(nw_buf *b, const char *name, const char *type, const char *help);
 /* Appends one Prometheus metric with its HELP and TYPE lines. */
 void nw_metric(nw_buf *b, const char *name, const char *type, const char *help, double v);
 

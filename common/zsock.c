@@ -3,6 +3,8 @@
  * loop turning while input is pending. */
 #include "common/zsock.h"
 
+#include "common/http.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,8 +345,7 @@ void nw_zmon_metrics(nw_buf *b, nw_zmon *const *mons, size_t n)
 		  "Connections that could not be accepted (out of descriptors)." },
 	};
 	for (size_t i = 0; i < NW_ARRAY_LEN(k); i++) {
-		nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", k[i].name, k[i].help, k[i].name,
-			      k[i].type);
+		nw_metric_head(b, k[i].name, k[i].type, k[i].help);
 		for (size_t j = 0; j < n; j++) {
 			const nw_zmon *m = mons[j];
 			if (!m)

@@ -729,7 +729,8 @@ void nw_metric_head(nw_buf *b, const char *name, const char *type, const char *h
 
 void nw_metric(nw_buf *b, const char *name, const char *type, const char *help, double v)
 {
-	nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+	nw_metric_head(b, name, type, help);
+	nw_buf_printf(b, "%s %.17g\n", name, v);
 }
 
 /* ---- access ---- */

@@ -275,8 +275,9 @@ static enum nw_err write_file_header(int fd, uint64_t first_seq)
  * fails its checksum starts a search for the next whole record that
  * checksums (resync): the seqs in between are damaged, and the walk goes
  * on from there. When no later record is found the walk stops (off,
- * next): a torn tail in the segment being written, damage to its end in
- * any other. */
+ * next): a torn tail in the segment being written; in any other (limit
+ * set) the seqs from there to the limit are damaged too. A segment that
+ * ends cleanly before its limit is not damaged: the next file is missing. */
 struct walk {
 	int fd;
 	uint64_t size;        /* of the file */
@@ -415,6 +416,8 @@ static enum nw_err walk_segment(struct walk *w)
 		w->off = at;
 		w->next = seq;
 	}
+	if (w->limit && w->next < w->limit && w->off < w->size)   /* unreadable to its end */
+		return walk_damage(w, w->next, w->limit - 1);
 	return NW_OK;
 }
 
@@ -521,11 +524,6 @@ static enum nw_err recover(nw_journal *j, struct nw_journal_recovery *rec, char 
 			snprintf(msg, msglen, "%s: cannot read: %s", s->path, nw_strerror(err));
 			goto out;
 		}
-		if (!last && w.next < w.limit && w.off < s->size)   /* unreadable to its end */
-			err = walk_damage(&w, w.next, w.limit - 1);
-		/* (a clean end before the next segment: a file is missing) */
-		if (err)
-			goto out;
 		rec->damaged_records += w.damaged;
 		rec->lost_records += w.lost;
 		if (w.damaged || w.lost)
@@ -1051,10 +1049,10 @@ uint64_t nw_journal_next_seq(const nw_journal *j)
 
 /* ---- check and repair ---- */
 
-/* Writes dir's segment for [first, last] anew: the records of s whose
+/* Writes the segment file of s for [first, last] anew: the records of s whose
  * offsets are known copied from fd, every other seq marked lost (a record
  * with no payload). The old file, if any, moves to PATH.damaged. */
-static enum nw_err rewrite_segment(const char *dir, int dirfd, const struct segment *s, int fd,
+static enum nw_err rewrite_segment(int dirfd, const struct segment *s, int fd,
 				   uint64_t first, uint64_t last, char *msg, size_t msglen)
 {
 	char tmp[4200], aside[4200];
@@ -1098,7 +1096,6 @@ static enum nw_err rewrite_segment(const char *dir, int dirfd, const struct segm
 	    fsync(dirfd) != 0)
 		goto fail;
 	nw_buf_release(&rec);
-	(void)dir;
 	return NW_OK;
 fail:
 	snprintf(msg, msglen, "%s: cannot rewrite: %s", s->path,
@@ -1138,8 +1135,6 @@ static enum nw_err check_segment(const char *dir, int dirfd, uint64_t first, uin
 		c.bad_header = (limit || w.size >= FILE_HEADER) && !header_ok(w.fd, first);
 		if ((err = walk_segment(&w)) != NW_OK)
 			snprintf(msg, msglen, "%s: cannot read: %s", s->path, nw_strerror(err));
-		else if (limit && w.next < limit && w.off < w.size)
-			err = walk_damage(&w, w.next, limit - 1);
 		else if (!limit && w.off < w.size && w.size > FILE_HEADER)
 			c.tail_bytes = w.size - w.off;
 		w.next = first + s->count;
@@ -1152,7 +1147,7 @@ static enum nw_err check_segment(const char *dir, int dirfd, uint64_t first, uin
 		c.damaged = w.damaged;
 		c.ranges = w.ranges;
 		if (repair && (c.damaged || c.bad_header || c.tail_bytes || missing)) {
-			err = rewrite_segment(dir, dirfd, s, w.fd, first, c.last_seq, msg, msglen);
+			err = rewrite_segment(dirfd, s, w.fd, first, c.last_seq, msg, msglen);
 			c.repaired = err == NW_OK;
 		}
 		if (!err)

@@ -844,7 +844,7 @@ void feeds_metrics(const struct feeds *fs, nw_buf *b)
 	};
 	int64_t now = nw_mono_ms();
 	for (size_t i = 0; i < NW_ARRAY_LEN(m); i++) {
-		nw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", m[i].name, m[i].help, m[i].name, m[i].type);
+		nw_metric_head(b, m[i].name, m[i].type, m[i].help);
 		for (const struct feed *f = fs->feeds; f; f = f->next) {
 			double v = 0;
 			switch (i) {

@@ -918,8 +918,8 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	nw_metric(b, "newswire_ingest_requests_total", "counter", "Submit requests received.", (double)st->requests);
 	nw_metric(b, "newswire_articles_ingested_total", "counter", "New articles journaled.", (double)st->articles);
 	nw_metric(b, "newswire_articles_duplicate_total", "counter", "Articles whose content was already journaled.", (double)st->duplicates);
-	nw_buf_printf(b, "# HELP newswire_articles_rejected_total Inputs or records rejected, by reason.\n"
-		      "# TYPE newswire_articles_rejected_total counter\n");
+	nw_metric_head(b, "newswire_articles_rejected_total", "counter",
+		       "Inputs or records rejected, by reason.");
 	for (size_t i = 0; i < NW_ARRAY_LEN(reject_codes); i++)
 		nw_buf_printf(b, "newswire_articles_rejected_total{reason=\"%s\"} %llu\n", reject_codes[i],
 			      (unsigned long long)st->rejected_by_code[i]);
@@ -935,9 +935,8 @@ static void write_metrics(ingestd *d, nw_buf *b)
 	nw_metric(b, "newswire_replay_queue", "gauge", "Replay requests waiting for the reader.", (double)d->replay_queued);
 	nw_metric(b, "newswire_ack_failures_total", "counter", "Acks that could not be delivered (producer gone).", (double)st->ack_failures);
 	nw_metric(b, "newswire_pending_acks", "gauge", "Acks waiting for their record to be durable.", (double)d->nacks);
-	nw_buf_printf(b, "# HELP newswire_spool_files_total Spool files handled, by result.\n"
-		      "# TYPE newswire_spool_files_total counter\n"
-		      "newswire_spool_files_total{result=\"done\"} %llu\n"
+	nw_metric_head(b, "newswire_spool_files_total", "counter", "Spool files handled, by result.");
+	nw_buf_printf(b, "newswire_spool_files_total{result=\"done\"} %llu\n"
 		      "newswire_spool_files_total{result=\"failed\"} %llu\n",
 		      (unsigned long long)st->spool_done, (unsigned long long)st->spool_failed);
 	nw_metric(b, "newswire_journal_bytes", "gauge", "Bytes in journal segments.", (double)nw_journal_bytes(d->journal));

@@ -48,6 +48,12 @@ enum nw_err nw_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, char
 enum nw_err nw_db_open(const char *path, bool readonly, const char *schema, sqlite3 **out,
 		       char *msg, size_t msglen)
 {
+	return nw_db_open_paged(path, readonly, 0, schema, out, msg, msglen);
+}
+
+enum nw_err nw_db_open_paged(const char *path, bool readonly, int page_size, const char *schema,
+			     sqlite3 **out, char *msg, size_t msglen)
+{
 	*out = NULL;
 	if (!readonly && nw_mkdirs(path, true) != NW_OK) {
 		snprintf(msg, msglen, "cannot create the directory of %s", path);
@@ -65,7 +71,13 @@ enum nw_err nw_db_open(const char *path, bool readonly, const char *schema, sqli
 	sqlite3_extended_result_codes(db, 1);
 	char err[512];
 	enum nw_err rc = NW_OK;
-	if (!readonly) {
+	if (!readonly && page_size) {
+		/* takes effect only while the file is new (before WAL is set) */
+		char pragma[48];
+		snprintf(pragma, sizeof(pragma), "PRAGMA page_size=%d", page_size);
+		rc = nw_db_exec(db, pragma, err, sizeof(err));
+	}
+	if (!readonly && !rc) {
 		/* WAL: readers (the CLI) never block the writer; NORMAL: a power
 		 * loss may lose the last transactions but never splits one, and
 		 * the checkpoint travels with the data, so replay refills them */

@@ -17,6 +17,11 @@
  * msg says why and *out is NULL. */
 enum nw_err nw_db_open(const char *path, bool readonly, const char *schema, sqlite3 **out,
 		       char *msg, size_t msglen);
+/* The same, creating a new file with pages of page_size bytes (a power of
+ * two from 512 to 65536; 0 = SQLite's default). An existing file keeps
+ * its page size. */
+enum nw_err nw_db_open_paged(const char *path, bool readonly, int page_size, const char *schema,
+			     sqlite3 **out, char *msg, size_t msglen);
 void nw_db_close(sqlite3 **db);
 
 /* Runs SQL without results; msg gets SQLite's message on failure. */

@@ -1,6 +1,7 @@
 /* The full-text index (see search.h). */
 #include "common/search.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,12 @@
 #include "common/text.h"
 
 #define CHECKPOINT_NAME "indexer"
+#define INDEX_PAGE_SIZE 65536    /* a new index: fewer, larger writes of FTS5's segments */
+#define READ_MMAP_BYTES 1073741824   /* of the index a searching connection maps */
 #define EXACT_MARK '\x01'    /* starts an exact-form token */
 #define EXACT_QUERY '\x02'   /* starts a quoted query string wanting exact forms */
 #define MAX_LIMIT 1000
-#define RANK_WINDOW 2000
+#define RANK_WINDOW 1000
 #define NW_STR_(x) #x
 #define NW_STR(x) NW_STR_(x)
 
@@ -96,6 +99,94 @@ static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *te
 	return t.rc;
 }
 
+/* ---- ranking ----
+ * "nwrank" is bm25 (k1 1.2, b 0.75, one weight per column as arguments)
+ * with two changes that bound its cost: a phrase's document frequency is
+ * counted up to RANK_WINDOW matches only (FTS5's bm25 walks every match of
+ * every phrase in the index on each query), and the idf is the form that
+ * stays positive, log(1 + (N - n + 0.5) / (n + 0.5)). Rare phrases still
+ * weigh far more than common ones; phrases found in more than RANK_WINDOW
+ * articles weigh alike. Lower is better, as with bm25. */
+
+#define BM25_K1 1.2
+#define BM25_B 0.75
+
+struct rank_stats {
+	int phrases;
+	double avgdl;
+	double idf[];
+};
+
+static int count_match(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
+{
+	int *n = arg;
+	return ++*n >= RANK_WINDOW ? SQLITE_DONE : SQLITE_OK;
+}
+
+static struct rank_stats *rank_stats(const Fts5ExtensionApi *api, Fts5Context *fts, int *rc)
+{
+	struct rank_stats *st = api->xGetAuxdata(fts, 0);
+	if (st)
+		return st;
+	int phrases = api->xPhraseCount(fts);
+	sqlite3_int64 rows = 0, tokens = 0;
+	if ((*rc = api->xRowCount(fts, &rows)) != SQLITE_OK ||
+	    (*rc = api->xColumnTotalSize(fts, -1, &tokens)) != SQLITE_OK)
+		return NULL;
+	if (!(st = sqlite3_malloc64(sizeof(*st) + (size_t)phrases * sizeof(double)))) {
+		*rc = SQLITE_NOMEM;
+		return NULL;
+	}
+	st->phrases = phrases;
+	st->avgdl = rows > 0 ? (double)tokens / (double)rows : 1.0;
+	for (int p = 0; p < phrases; p++) {
+		int n = 0;
+		if ((*rc = api->xQueryPhrase(fts, p, &n, count_match)) != SQLITE_OK) {
+			sqlite3_free(st);
+			return NULL;
+		}
+		st->idf[p] = log(1.0 + ((double)rows - n + 0.5) / (n + 0.5));
+	}
+	if ((*rc = api->xSetAuxdata(fts, st, sqlite3_free)) != SQLITE_OK)
+		return NULL;   /* xSetAuxdata freed it */
+	return st;
+}
+
+static void nwrank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+		   int nargs, sqlite3_value **args)
+{
+	int rc = SQLITE_OK;
+	struct rank_stats *st = rank_stats(api, fts, &rc);
+	double freq_buf[16], *freq = freq_buf;
+	if (st && st->phrases > (int)NW_ARRAY_LEN(freq_buf) &&
+	    !(freq = sqlite3_malloc64((size_t)st->phrases * sizeof(double))))
+		rc = SQLITE_NOMEM;
+	int inst = 0, dl = 0;
+	if (rc == SQLITE_OK && (rc = api->xInstCount(fts, &inst)) == SQLITE_OK)
+		rc = api->xColumnSize(fts, -1, &dl);
+	if (rc != SQLITE_OK) {
+		if (freq != freq_buf)
+			sqlite3_free(freq);
+		sqlite3_result_error_code(ctx, rc);
+		return;
+	}
+	memset(freq, 0, (size_t)st->phrases * sizeof(double));
+	for (int i = 0; i < inst && rc == SQLITE_OK; i++) {
+		int phrase, col, off;
+		if ((rc = api->xInst(fts, i, &phrase, &col, &off)) == SQLITE_OK)
+			freq[phrase] += col < nargs ? sqlite3_value_double(args[col]) : 1.0;
+	}
+	double score = 0, norm = BM25_K1 * (1 - BM25_B + BM25_B * dl / st->avgdl);
+	for (int p = 0; p < st->phrases; p++)
+		score += st->idf[p] * freq[p] * (BM25_K1 + 1) / (freq[p] + norm);
+	if (freq != freq_buf)
+		sqlite3_free(freq);
+	if (rc != SQLITE_OK)
+		sqlite3_result_error_code(ctx, rc);
+	else
+		sqlite3_result_double(ctx, -score);
+}
+
 static enum nw_err register_tokenizer(sqlite3 *db, char *msg, size_t msglen)
 {
 	fts5_api *api = NULL;
@@ -106,7 +197,8 @@ static enum nw_err register_tokenizer(sqlite3 *db, char *msg, size_t msglen)
 	}
 	sqlite3_finalize(st);
 	static fts5_tokenizer tokenizer = { tok_create, tok_delete, tok_tokenize };
-	if (!api || api->xCreateTokenizer(api, "nwfold", NULL, &tokenizer, NULL) != SQLITE_OK) {
+	if (!api || api->xCreateTokenizer(api, "nwfold", NULL, &tokenizer, NULL) != SQLITE_OK ||
+	    api->xCreateFunction(api, "nwrank", NULL, nwrank, NULL) != SQLITE_OK) {
 		snprintf(msg, msglen, "SQLite has no FTS5 (cannot register the tokenizer)");
 		return NW_EIO;
 	}
@@ -130,12 +222,12 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS meta_published_ts ON meta(published_ts);"
 	/* the weights of ORDER BY rank: title, lead, body, captions, people,
 	 * places, source, lang */
-	"INSERT INTO docs(docs, rank) VALUES('rank', 'bm25(10.0, 4.0, 1.0, 2.0, 3.0, 3.0, 0.0, 0.0)');"
+	"INSERT INTO docs(docs, rank) VALUES('rank', 'nwrank(10.0, 4.0, 1.0, 2.0, 3.0, 3.0, 0.0, 0.0)');"
 	"COMMIT;";
 
 struct nw_index {
 	sqlite3 *db;
-	sqlite3_stmt *meta, *doc, *query, *ranked, *detail, *filter;
+	sqlite3_stmt *meta, *doc, *window, *top, *hit_meta;
 };
 
 void nw_index_close(nw_index **ixp)
@@ -145,10 +237,9 @@ void nw_index_close(nw_index **ixp)
 		return;
 	sqlite3_finalize(ix->meta);
 	sqlite3_finalize(ix->doc);
-	sqlite3_finalize(ix->query);
-	sqlite3_finalize(ix->ranked);
-	sqlite3_finalize(ix->detail);
-	sqlite3_finalize(ix->filter);
+	sqlite3_finalize(ix->window);
+	sqlite3_finalize(ix->top);
+	sqlite3_finalize(ix->hit_meta);
 	nw_db_close(&ix->db);
 	free(ix);
 	*ixp = NULL;
@@ -163,9 +254,17 @@ enum nw_err nw_index_open(const char *path, bool readonly, nw_index **out, char 
 		return NW_ENOMEM;
 	}
 	char err_text[400];
-	enum nw_err err = nw_db_open(path, readonly, NULL, &ix->db, msg, msglen);
+	enum nw_err err = nw_db_open_paged(path, readonly, INDEX_PAGE_SIZE, NULL, &ix->db, msg, msglen);
 	if (!err)
 		err = register_tokenizer(ix->db, msg, msglen);
+	/* queries read FTS5's doclists over and over: mapped, they are read in
+	 * place from the kernel's page cache instead of copied into SQLite's
+	 * 2 MB cache, which holds only 31 pages of 64 KiB */
+	if (!err && readonly && nw_db_exec(ix->db, "PRAGMA mmap_size = " NW_STR(READ_MMAP_BYTES),
+					   err_text, sizeof(err_text))) {
+		snprintf(msg, msglen, "%s: %s", path, err_text);
+		err = NW_EIO;
+	}
 	if (!err && !readonly && nw_db_exec(ix->db, schema, err_text, sizeof(err_text))) {
 		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 		snprintf(msg, msglen, "%s: %s", path, err_text);
@@ -183,42 +282,28 @@ enum nw_err nw_index_open(const char *path, bool readonly, nw_index **out, char 
 				    &ix->doc, msg, msglen);
 	if (!err)
 		err = nw_db_prepare(ix->db,
-				    /* rank every match, keep the best; only they get a
-				     * snippet (the costly part), each by its rowid */
-				    "WITH top AS (SELECT docs.rowid AS seq,"
-				    "  bm25(docs, 10.0, 4.0, 1.0, 2.0, 3.0, 3.0, 0.0, 0.0) AS rank,"
-				    "  docs.rowid IN (SELECT rowid FROM docs WHERE docs MATCH ?2) AS exact"
-				    " FROM docs JOIN meta m ON m.seq = docs.rowid"
-				    " WHERE docs MATCH ?1"
-				    " AND (?3 IS NULL OR m.lang = ?3) AND (?4 IS NULL OR m.source = ?4)"
-				    " AND (?5 = 0 OR m.published_ts >= ?5) AND (?6 = 0 OR m.published_ts <= ?6)"
-				    " ORDER BY exact DESC, rank LIMIT ?7)"
-				    " SELECT m.seq, m.id, m.title, m.published, m.source, top.rank,"
-				    "  (SELECT snippet(docs, -1, '<b>', '</b>', '…', 16) FROM docs"
-				    "   WHERE docs MATCH ?1 AND docs.rowid = top.seq),"
-				    "  top.exact"
-				    " FROM top JOIN meta m ON m.seq = top.seq ORDER BY top.exact DESC, top.rank",
-				    &ix->query, msg, msglen);
+				    /* where the newest RANK_WINDOW matches begin */
+				    "SELECT rowid FROM docs WHERE docs MATCH ?1 ORDER BY rowid DESC"
+				    " LIMIT 1 OFFSET " NW_STR(RANK_WINDOW) " - 1",
+				    &ix->window, msg, msglen);
 	if (!err)
 		err = nw_db_prepare(ix->db,
-				    /* rank the newest RANK_WINDOW matches only: a bound on
-				     * the work for very common words (see search.h) */
-				    "SELECT rowid, rank FROM (SELECT rowid, rank FROM docs WHERE docs MATCH ?1"
-				    " ORDER BY rowid DESC LIMIT " NW_STR(RANK_WINDOW) ") ORDER BY rank LIMIT ?2",
-				    &ix->ranked, msg, msglen);
+				    /* FTS5 ranks the matches from ?2 on itself (ORDER BY
+				     * rank), and returns them best first; a filter is a
+				     * correlated EXISTS, which SQLite checks on each row
+				     * before the snippet, so only hits get one */
+				    "SELECT rowid, rank, snippet(docs, -1, '<b>', '</b>', '…', 16) FROM docs"
+				    " WHERE docs MATCH ?1 AND rowid >= ?2"
+				    " AND (?4 IS NULL AND ?5 IS NULL AND ?6 = 0 AND ?7 = 0"
+				    "  OR EXISTS (SELECT 1 FROM meta m WHERE m.seq = docs.rowid"
+				    "   AND (?4 IS NULL OR m.lang = ?4) AND (?5 IS NULL OR m.source = ?5)"
+				    "   AND (?6 = 0 OR m.published_ts >= ?6) AND (?7 = 0 OR m.published_ts <= ?7)))"
+				    " ORDER BY rank LIMIT ?3",
+				    &ix->top, msg, msglen);
 	if (!err)
 		err = nw_db_prepare(ix->db,
-				    "SELECT m.id, m.title, m.published, m.source,"
-				    " snippet(docs, -1, '<b>', '</b>', '…', 16)"
-				    " FROM docs JOIN meta m ON m.seq = docs.rowid"
-				    " WHERE docs MATCH ?1 AND docs.rowid = ?2",
-				    &ix->detail, msg, msglen);
-	if (!err)
-		err = nw_db_prepare(ix->db,
-				    "SELECT 1 FROM meta WHERE seq = ?1"
-				    " AND (?2 IS NULL OR lang = ?2) AND (?3 IS NULL OR source = ?3)"
-				    " AND (?4 = 0 OR published_ts >= ?4) AND (?5 = 0 OR published_ts <= ?5)",
-				    &ix->filter, msg, msglen);
+				    "SELECT id, title, published, source FROM meta WHERE seq = ?1",
+				    &ix->hit_meta, msg, msglen);
 	if (err) {
 		nw_index_close(&ix);
 		return err;
@@ -248,8 +333,12 @@ static enum nw_err join_list(nw_buf *b, const nw_strlist *l, const char *sep)
 {
 	b->len = 0;
 	enum nw_err err = nw_buf_reserve(b, 1);
-	for (size_t i = 0; !err && i < l->len; i++)
-		err = nw_buf_printf(b, "%s%s", i ? sep : "", l->items[i]);
+	for (size_t i = 0; !err && i < l->len; i++) {
+		if (i)
+			err = nw_buf_puts(b, sep);
+		if (!err)
+			err = nw_buf_puts(b, l->items[i]);
+	}
 	return err;
 }
 
@@ -341,10 +430,36 @@ struct fts_out {
 	const char *err;   /* why the expression cannot be searched */
 };
 
+static bool word_differs(void *arg, const char *word, size_t len, const char *folded,
+			 size_t flen, const char *exact, size_t elen)
+{
+	bool *differs = arg;
+	*differs = flen != elen || memcmp(folded, exact, flen) != 0;
+	return !*differs;   /* stop at the first */
+}
+
+/* Whether a word of s has an exact form apart from its folded one, as the
+ * tokenizer sees it (in NFC). */
+static bool has_exact_words(const char *s)
+{
+	utf8proc_uint8_t *nfc = NULL;
+	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &nfc,
+					  UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+	bool differs = false;
+	if (n >= 0)
+		nw_text_words((const char *)nfc, (size_t)n, word_differs, &differs);
+	else
+		differs = true;   /* the tokenizer will see the text as it is */
+	free(nfc);
+	return differs;
+}
+
 static void fts_term(struct fts_out *o, const struct nw_expr *e)
 {
 	nw_buf_printf(&o->text, "%s : \"", column_of[e->field]);
-	if (o->exact)
+	/* only a term with diacritics differs from its folded query, so a
+	 * query with none is one spelling group (see search_top) */
+	if (o->exact && has_exact_words(e->text))
 		nw_buf_putc(&o->text, EXACT_QUERY);
 	for (const char *c = e->text; *c; c++) {
 		if (*c == '"')
@@ -442,105 +557,110 @@ static json_t *hit_json(sqlite3_int64 seq, const char *id, const char *title,
 			 "source", source, "score", round3(score), "snippet", snippet ? snippet : "");
 }
 
-/* Appends the hits (seqs[i] with scores[i], in that order) with their
- * meta and snippets to arr; FTS5 seeks each by its rowid. */
-static enum nw_err add_details(nw_index *ix, const char *match, const sqlite3_int64 *seqs,
-			       const double *scores, int n, json_t *arr)
-{
-	enum nw_err err = NW_OK;
-	sqlite3_stmt *st = ix->detail;
-	for (int i = 0; !err && i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, seqs[i]);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			json_t *hit = hit_json(seqs[i], (const char *)sqlite3_column_text(st, 0),
-					       (const char *)sqlite3_column_text(st, 1),
-					       (const char *)sqlite3_column_text(st, 2),
-					       (const char *)sqlite3_column_text(st, 3), scores[i],
-					       (const char *)sqlite3_column_text(st, 4));
-			if (!hit || json_array_append_new(arr, hit))
-				err = NW_ENOMEM;
-		} else if (rc != SQLITE_DONE) {
-			err = NW_EIO;
-		}
-	}
-	sqlite3_reset(st);
-	return err;
-}
-
 static bool has_filters(const struct nw_search_query *q)
 {
 	return q->lang || q->source || q->since || q->until;
 }
 
-/* Whether seq passes the query's filters. */
-static bool passes(nw_index *ix, const struct nw_search_query *q, sqlite3_int64 seq)
+/* The first rowid of the newest RANK_WINDOW matches (0 when fewer). */
+static enum nw_err window_start(nw_index *ix, const char *match, sqlite3_int64 *from)
 {
-	if (!has_filters(q))
-		return true;
-	sqlite3_stmt *st = ix->filter;
+	sqlite3_stmt *st = ix->window;
 	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, seq);
-	bind_text(st, 2, q->lang);
-	bind_text(st, 3, q->source);
-	sqlite3_bind_int64(st, 4, q->since);
-	sqlite3_bind_int64(st, 5, q->until);
-	bool ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	*from = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return ok;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? NW_OK : NW_EIO;
 }
 
-/* FTS5 ranks the newest RANK_WINDOW matches itself: the exact-spelling
- * hits first, then the folded ones not among them; filters are checked on
- * the ranked candidates. *complete is false when filters left fewer hits
- * than wanted from a full window (older matches might pass them: the
- * caller then ranks every match). */
-static enum nw_err search_ranked(nw_index *ix, const struct nw_search_query *q,
-				 const char *folded, const char *exact, int limit, json_t *arr,
-				 bool *complete)
+/* Appends hit seq with its meta (none when the meta row is missing). */
+static enum nw_err add_hit(nw_index *ix, sqlite3_int64 seq, double score, const char *snippet,
+			   json_t *arr)
+{
+	sqlite3_stmt *st = ix->hit_meta;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, seq);
+	int rc = sqlite3_step(st);
+	enum nw_err err = NW_OK;
+	if (rc == SQLITE_ROW) {
+		json_t *hit = hit_json(seq, (const char *)sqlite3_column_text(st, 0),
+				       (const char *)sqlite3_column_text(st, 1),
+				       (const char *)sqlite3_column_text(st, 2),
+				       (const char *)sqlite3_column_text(st, 3), score, snippet);
+		if (!hit || json_array_append_new(arr, hit))
+			err = NW_ENOMEM;
+	} else if (rc != SQLITE_DONE) {
+		err = NW_EIO;
+	}
+	sqlite3_reset(st);
+	return err;
+}
+
+struct hits {
+	json_t *arr;
+	sqlite3_int64 seqs[MAX_LIMIT];
+	int n, limit;
+};
+
+/* Runs the top statement for one spelling group from rowid from on,
+ * appending the hits not in the earlier groups (the first `before`). */
+static enum nw_err rank_group(nw_index *ix, const struct nw_search_query *q, const char *match,
+			      sqlite3_int64 from, double bonus, int before, struct hits *h)
+{
+	sqlite3_stmt *st = ix->top;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int(st, 3, h->limit + before);   /* room for the earlier hits again */
+	bind_text(st, 4, q->lang);
+	bind_text(st, 5, q->source);
+	sqlite3_bind_int64(st, 6, q->since);
+	sqlite3_bind_int64(st, 7, q->until);
+	enum nw_err err = NW_OK;
+	int rc = SQLITE_DONE;
+	while (!err && h->n < h->limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 seq = sqlite3_column_int64(st, 0);
+		bool dup = false;
+		for (int k = 0; k < before && !dup; k++)
+			dup = h->seqs[k] == seq;
+		if (dup)
+			continue;
+		size_t had = json_array_size(h->arr);
+		err = add_hit(ix, seq, -sqlite3_column_double(st, 1) + bonus,
+			      (const char *)sqlite3_column_text(st, 2), h->arr);
+		if (json_array_size(h->arr) > had)
+			h->seqs[h->n++] = seq;
+	}
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = NW_EIO;
+	sqlite3_reset(st);
+	return err;
+}
+
+/* In each spelling group, exact first, FTS5 ranks the newest RANK_WINDOW
+ * matches and makes the snippets of the best on the same cursor; filters
+ * are checked on the ranked rows. When filters leave too few hits from a
+ * full window, older matches might pass them: the group is ranked again
+ * over every match. */
+static enum nw_err search_groups(nw_index *ix, const struct nw_search_query *q,
+				 const char *folded, const char *exact, struct hits *h)
 {
 	bool same = strcmp(folded, exact) == 0;   /* nothing to tell apart */
-	bool filtered = has_filters(q);
-	sqlite3_int64 seen[MAX_LIMIT];
-	double scores[MAX_LIMIT];
-	int nseen = 0;
 	enum nw_err err = NW_OK;
-	*complete = true;
-	for (int pass = same ? 1 : 0; pass < 2 && !err && nseen < limit; pass++) {
-		sqlite3_stmt *st = ix->ranked;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, pass ? folded : exact, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, filtered ? RANK_WINDOW : pass ? limit + nseen : limit);
-		/* collect first: the detail statement reads the same table */
-		static __thread sqlite3_int64 seqs[RANK_WINDOW];
-		static __thread double ranks[RANK_WINDOW];
-		int n = 0, rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < RANK_WINDOW) {
-			seqs[n] = sqlite3_column_int64(st, 0);
-			ranks[n++] = sqlite3_column_double(st, 1);
-		}
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			err = NW_EIO;
-		sqlite3_reset(st);
-		int first = nseen;
-		for (int i = 0; !err && i < n && nseen < limit; i++) {
-			bool dup = false;
-			for (int k = 0; k < nseen && !dup; k++)
-				dup = seen[k] == seqs[i];
-			if (dup || !passes(ix, q, seqs[i]))
-				continue;
-			bool is_exact = pass == 0 || same;
-			scores[nseen] = -ranks[i] + (is_exact ? 1000.0 : 0);
-			seen[nseen++] = seqs[i];
-		}
-		if (filtered && nseen < limit && n == RANK_WINDOW)
-			*complete = false;
-		if (!err && *complete)
-			err = add_details(ix, folded, seen + first, scores + first, nseen - first, arr);
-		if (!*complete)
+	for (int pass = same ? 1 : 0; pass < 2 && !err && h->n < h->limit; pass++) {
+		const char *match = pass ? folded : exact;
+		double bonus = pass == 0 || same ? 1000.0 : 0;
+		int before = h->n;
+		sqlite3_int64 from = 0;
+		if ((err = window_start(ix, match, &from)))
 			break;
+		err = rank_group(ix, q, match, from, bonus, before, h);
+		if (!err && h->n < h->limit && from > 0 && has_filters(q)) {
+			while (h->n > before)   /* again, over every match */
+				json_array_remove(h->arr, (size_t)--h->n);   /* hit i is seqs[i] */
+			err = rank_group(ix, q, match, 0, bonus, before, h);
+		}
 	}
 	return err;
 }
@@ -573,58 +693,22 @@ enum nw_err nw_search(nw_index *ix, const struct nw_search_query *q, json_t **hi
 		return err;
 	}
 	nw_expr_free(&e);
-	json_t *ranked = json_array();
-	bool complete = false;
-	err = ranked ? search_ranked(ix, q, folded.data, exact.data, limit, ranked, &complete)
-		     : NW_ENOMEM;
-	if (err || complete) {
-		json_t *arr = ranked;
-		if (err) {
-			snprintf(msg, msglen, "search failed: %s",
-				 err == NW_ENOMEM ? "out of memory" : sqlite3_errmsg(ix->db));
-			json_decref(arr);
-		} else {
-			*hits = arr;
-		}
-		nw_buf_release(&folded);
-		nw_buf_release(&exact);
-		return err;
-	}
-	json_decref(ranked);   /* filters left too few in the window: rank them all */
-	sqlite3_stmt *st = ix->query;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, folded.data, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, exact.data, -1, SQLITE_STATIC);
-	bind_text(st, 3, q->lang);
-	bind_text(st, 4, q->source);
-	sqlite3_bind_int64(st, 5, q->since);
-	sqlite3_bind_int64(st, 6, q->until);
-	sqlite3_bind_int(st, 7, limit);
-	json_t *arr = json_array();
-	int rc;
-	while (arr && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		double score = -sqlite3_column_double(st, 5) + (sqlite3_column_int(st, 7) ? 1000.0 : 0);
-		json_t *hit = hit_json(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-				       (const char *)sqlite3_column_text(st, 2),
-				       (const char *)sqlite3_column_text(st, 3),
-				       (const char *)sqlite3_column_text(st, 4), score,
-				       (const char *)sqlite3_column_text(st, 6));
-		if (!hit || json_array_append_new(arr, hit)) {
-			json_decref(arr);
-			arr = NULL;
-		}
-	}
-	if (!arr) {
-		snprintf(msg, msglen, "out of memory");
+	struct hits *h = calloc(1, sizeof(*h));
+	if (!h || !(h->arr = json_array())) {
 		err = NW_ENOMEM;
-	} else if (rc != SQLITE_DONE) {
-		snprintf(msg, msglen, "search failed: %s", sqlite3_errmsg(ix->db));
-		json_decref(arr);
-		err = NW_EIO;
 	} else {
-		*hits = arr;
+		h->limit = limit;
+		err = search_groups(ix, q, folded.data, exact.data, h);
 	}
-	sqlite3_reset(st);
+	if (err) {
+		snprintf(msg, msglen, "search failed: %s",
+			 err == NW_ENOMEM ? "out of memory" : sqlite3_errmsg(ix->db));
+		if (h)
+			json_decref(h->arr);
+	} else {
+		*hits = h->arr;
+	}
+	free(h);
 	nw_buf_release(&folded);
 	nw_buf_release(&exact);
 	return err;

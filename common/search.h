@@ -7,13 +7,15 @@
  * form is also indexed in that exact form at the same position, so a
  * query can tell "đường" from "dương": hits that match the query's exact
  * spelling rank above hits that match only folded. Within each group,
- * bm25 with title weighted above lead, places, people, captions, body.
+ * bm25 ("nwrank": title weighted above lead, places, people, captions,
+ * body; document frequencies counted up to 1,000, see search.c).
  *
  * Ranking every match costs time in proportion to the matches, which for
  * the most common words is most of the index; so a query ranks the
- * 2,000 newest articles that match (per spelling group) and keeps the
+ * 1,000 newest articles that match (per spelling group) and keeps the
  * best that pass its lang, source and date filters. Only when filters
- * leave too few hits from a full window are all matches ranked. */
+ * leave too few hits from a full window are all matches ranked. A new
+ * index file has 64 KiB pages; read-only connections map the file. */
 #ifndef NW_SEARCH_H
 #define NW_SEARCH_H
 

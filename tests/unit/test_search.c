@@ -8,6 +8,7 @@
 
 #include "common/article.h"
 #include "common/codec.h"
+#include "common/db.h"
 #include "common/parse.h"
 #include "common/search.h"
 
@@ -276,6 +277,47 @@ static void filters_beyond_the_window(void **state)
 	json_decref(hits);
 }
 
+/* nwrank: a title match outranks a body match; a rare word outweighs a
+ * common one; more occurrences rank higher. */
+static void ranking(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seq = nw_index_checkpoint(f->ix);
+	struct nw_service_batch b = { 0 };
+	nw_article *a;
+	const char *docs[][2] = {
+		{ "Okapi in the title", "Nothing else here." },
+		{ "Plain title one", "A body that mentions okapi once." },
+		{ "Plain title two", "Okapi okapi okapi, a body about okapi." },
+		{ "Common word story", "Giraffe, giraffe, giraffe." },
+		{ "Rare word tale", "Tapir." },
+	};
+	for (size_t i = 0; i < NW_ARRAY_LEN(docs); i++) {
+		a = simple(docs[i][0], docs[i][1], "en", "rank-test");
+		add(&b, a, ++seq);
+		nw_article_destroy(&a);
+	}
+	for (int i = 0; i < 30; i++)   /* giraffe is common, tapir rare */
+		add_numbered(&b, "Giraffe herd", i, "A giraffe herd.", "en", ++seq);
+	struct nw_index_store_stats st = { 0 };
+	char msg[256];
+	assert_int_equal(nw_index_store(f->ix, &b, &st, msg, sizeof(msg)), NW_OK);
+	free(b.items);
+	nw_buf_release(&b.data);
+	struct nw_search_query q = { .q = "okapi", .source = "rank-test" };
+	json_t *hits = search(f, &q);
+	assert_int_equal(json_array_size(hits), 3);
+	assert_int_equal(rank_of(hits, "Okapi in the title"), 0);
+	assert_true(rank_of(hits, "Plain title two") < rank_of(hits, "Plain title one"));
+	json_decref(hits);
+	q.q = "giraffe OR tapir";
+	hits = search(f, &q);
+	/* thrice the common word weighs less than once the rare one */
+	assert_int_equal(json_array_size(hits), 2);
+	assert_int_equal(rank_of(hits, "Rare word tale"), 0);
+	json_decref(hits);
+}
+
 static void bad_queries(void **state)
 {
 	struct fixture *f = *state;
@@ -311,6 +353,35 @@ static void reopen_read_only(void **state)
 	assert_int_not_equal(nw_index_open("/nonexistent/x.db", true, &ro, msg, sizeof(msg)), NW_OK);
 }
 
+static int pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A new index gets 64 KiB pages; an existing database keeps its own. */
+static void page_sizes(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = NULL;
+	char msg[256], path[128];
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(pragma_int(db, "PRAGMA page_size"), 65536);
+	sqlite3_close(db);
+	snprintf(path, sizeof(path), "%s/small.db", f->dir);
+	assert_int_equal(nw_db_open(path, false, "CREATE TABLE t (x)", &db, msg, sizeof(msg)), NW_OK);
+	assert_int_equal(pragma_int(db, "PRAGMA page_size"), 4096);
+	nw_db_close(&db);
+	assert_int_equal(nw_db_open_paged(path, false, 65536, NULL, &db, msg, sizeof(msg)), NW_OK);
+	assert_int_equal(pragma_int(db, "PRAGMA page_size"), 4096);
+	assert_int_equal(pragma_int(db, "SELECT count(*) FROM t"), 0);
+	nw_db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,8 +389,10 @@ int main(void)
 		cmocka_unit_test(exact_spelling_ranks_first),
 		cmocka_unit_test(filters),
 		cmocka_unit_test(filters_beyond_the_window),
+		cmocka_unit_test(ranking),
 		cmocka_unit_test(bad_queries),
 		cmocka_unit_test(reopen_read_only),
+		cmocka_unit_test(page_sizes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

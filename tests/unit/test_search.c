@@ -247,6 +247,16 @@ static void add_numbered(struct nw_service_batch *b, const char *title, int i, c
 	nw_article_destroy(&a);
 }
 
+/* Indexes the batch, then frees it. */
+static void store_and_free(struct fixture *f, struct nw_service_batch *b)
+{
+	struct nw_index_store_stats st = { 0 };
+	char msg[256];
+	assert_int_equal(nw_index_store(f->ix, b, &st, msg, sizeof(msg)), NW_OK);
+	free(b->items);
+	nw_buf_release(&b->data);
+}
+
 /* More matches than the ranking window, the newest of them filtered out:
  * the older ones that pass the filter are still found. */
 static void filters_beyond_the_window(void **state)
@@ -258,11 +268,7 @@ static void filters_beyond_the_window(void **state)
 		add_numbered(&b, "Cá ngựa vằn zebrafish", i, "Nghiên cứu zebrafish mới.", "vi", ++seq);
 	for (int i = 0; i < 2100; i++)   /* newer: English */
 		add_numbered(&b, "Zebrafish study", i, "A new zebrafish study.", "en", ++seq);
-	struct nw_index_store_stats st = { 0 };
-	char msg[256];
-	assert_int_equal(nw_index_store(f->ix, &b, &st, msg, sizeof(msg)), NW_OK);
-	free(b.items);
-	nw_buf_release(&b.data);
+	store_and_free(f, &b);
 	struct nw_search_query q = { .q = "zebrafish", .lang = "vi", .limit = 10 };
 	json_t *hits = search(f, &q);
 	assert_int_equal(json_array_size(hits), 5);
@@ -299,11 +305,7 @@ static void ranking(void **state)
 	}
 	for (int i = 0; i < 30; i++)   /* giraffe is common, tapir rare */
 		add_numbered(&b, "Giraffe herd", i, "A giraffe herd.", "en", ++seq);
-	struct nw_index_store_stats st = { 0 };
-	char msg[256];
-	assert_int_equal(nw_index_store(f->ix, &b, &st, msg, sizeof(msg)), NW_OK);
-	free(b.items);
-	nw_buf_release(&b.data);
+	store_and_free(f, &b);
 	struct nw_search_query q = { .q = "okapi", .source = "rank-test" };
 	json_t *hits = search(f, &q);
 	assert_int_equal(json_array_size(hits), 3);

@@ -113,8 +113,9 @@ static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *te
 
 struct rank_stats {
 	int phrases;
+	sqlite3_int64 rows;
 	double avgdl;
-	double idf[];
+	double idf[];   /* < 0 until a row matches the phrase (a NOT never does) */
 };
 
 static int count_match(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
@@ -138,18 +139,22 @@ static struct rank_stats *rank_stats(const Fts5ExtensionApi *api, Fts5Context *f
 		return NULL;
 	}
 	st->phrases = phrases;
+	st->rows = rows;
 	st->avgdl = rows > 0 ? (double)tokens / (double)rows : 1.0;
-	for (int p = 0; p < phrases; p++) {
-		int n = 0;
-		if ((*rc = api->xQueryPhrase(fts, p, &n, count_match)) != SQLITE_OK) {
-			sqlite3_free(st);
-			return NULL;
-		}
-		st->idf[p] = log(1.0 + ((double)rows - n + 0.5) / (n + 0.5));
-	}
+	for (int p = 0; p < phrases; p++)
+		st->idf[p] = -1;
 	if ((*rc = api->xSetAuxdata(fts, st, sqlite3_free)) != SQLITE_OK)
 		return NULL;   /* xSetAuxdata freed it */
 	return st;
+}
+
+static int phrase_idf(const Fts5ExtensionApi *api, Fts5Context *fts, struct rank_stats *st,
+		      int p)
+{
+	int n = 0, rc = SQLITE_OK;
+	if (st->idf[p] < 0 && (rc = api->xQueryPhrase(fts, p, &n, count_match)) == SQLITE_OK)
+		st->idf[p] = log(1.0 + ((double)st->rows - n + 0.5) / (n + 0.5));
+	return rc;
 }
 
 static void nwrank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
@@ -177,8 +182,9 @@ static void nwrank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_contex
 			freq[phrase] += col < nargs ? sqlite3_value_double(args[col]) : 1.0;
 	}
 	double score = 0, norm = BM25_K1 * (1 - BM25_B + BM25_B * dl / st->avgdl);
-	for (int p = 0; p < st->phrases; p++)
-		score += st->idf[p] * freq[p] * (BM25_K1 + 1) / (freq[p] + norm);
+	for (int p = 0; p < st->phrases && rc == SQLITE_OK; p++)
+		if (freq[p] > 0 && (rc = phrase_idf(api, fts, st, p)) == SQLITE_OK)
+			score += st->idf[p] * freq[p] * (BM25_K1 + 1) / (freq[p] + norm);
 	if (freq != freq_buf)
 		sqlite3_free(freq);
 	if (rc != SQLITE_OK)

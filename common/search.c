@@ -464,7 +464,7 @@ static void fts_term(struct fts_out *o, const struct nw_expr *e)
 {
 	nw_buf_printf(&o->text, "%s : \"", column_of[e->field]);
 	/* only a term with diacritics differs from its folded query, so a
-	 * query with none is one spelling group (see search_top) */
+	 * query with none is one spelling group (see search_groups) */
 	if (o->exact && has_exact_words(e->text))
 		nw_buf_putc(&o->text, EXACT_QUERY);
 	for (const char *c = e->text; *c; c++) {

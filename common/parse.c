@@ -210,10 +210,7 @@ out:
 enum nw_err nw_parse_set_byline(nw_article *a, const nw_strlist *names)
 {
 	nw_buf b = NW_BUF_INIT;
-	enum nw_err err = NW_OK;
-	for (size_t i = 0; !err && i < names->len; i++)
-		if ((i && nw_buf_puts(&b, ", ")) || nw_buf_puts(&b, names->items[i]))
-			err = NW_ENOMEM;
+	enum nw_err err = nw_strlist_join(names, ", ", &b);
 	if (!err && b.len && !(a->byline = nw_buf_detach(&b)))
 		err = NW_ENOMEM;
 	nw_buf_release(&b);

@@ -101,9 +101,10 @@ static int tok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *te
 
 /* ---- ranking ----
  * "nwrank" is bm25 (k1 1.2, b 0.75, one weight per column as arguments)
- * with two changes that bound its cost: a phrase's document frequency is
- * counted up to RANK_WINDOW matches only (FTS5's bm25 walks every match of
- * every phrase in the index on each query), and the idf is the form that
+ * with changes that bound its cost: a phrase's document frequency is
+ * counted up to RANK_WINDOW matches only, and only once a ranked row holds
+ * the phrase (FTS5's bm25 walks every match of every phrase in the index,
+ * NOT phrases included, on each query); and the idf is the form that
  * stays positive, log(1 + (N - n + 0.5) / (n + 0.5)). Rare phrases still
  * weigh far more than common ones; phrases found in more than RANK_WINDOW
  * articles weigh alike. Lower is better, as with bm25. */
@@ -335,19 +336,6 @@ uint64_t nw_index_count(nw_index *ix)
 	return n;
 }
 
-static enum nw_err join_list(nw_buf *b, const nw_strlist *l, const char *sep)
-{
-	b->len = 0;
-	enum nw_err err = nw_buf_reserve(b, 1);
-	for (size_t i = 0; !err && i < l->len; i++) {
-		if (i)
-			err = nw_buf_puts(b, sep);
-		if (!err)
-			err = nw_buf_puts(b, l->items[i]);
-	}
-	return err;
-}
-
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
@@ -374,10 +362,14 @@ static enum nw_err index_one(nw_index *ix, const nw_article *a, struct nw_index_
 		st->duplicates++;   /* indexed already */
 		return NW_OK;
 	}
-	if (join_list(&parts[0], &a->paragraphs, "\n") || join_list(&parts[1], &a->captions, "\n") ||
-	    join_list(&parts[2], &a->people, "; ") || join_list(&parts[3], &a->places, "; ")) {
-		snprintf(msg, msglen, "out of memory");
-		return NW_ENOMEM;
+	const nw_strlist *lists[4] = { &a->paragraphs, &a->captions, &a->people, &a->places };
+	static const char *const seps[4] = { "\n", "\n", "; ", "; " };
+	for (int i = 0; i < 4; i++) {
+		parts[i].len = 0;
+		if (nw_strlist_join(lists[i], seps[i], &parts[i])) {
+			snprintf(msg, msglen, "out of memory");
+			return NW_ENOMEM;
+		}
 	}
 	sqlite3_stmt *d = ix->doc;
 	sqlite3_reset(d);

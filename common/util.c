@@ -135,6 +135,18 @@ enum nw_err nw_strlist_push_unique(nw_strlist *l, const char *s)
 	return nw_strlist_push(l, s);
 }
 
+enum nw_err nw_strlist_join(const nw_strlist *l, const char *sep, nw_buf *b)
+{
+	enum nw_err err = nw_buf_reserve(b, 1);
+	for (size_t i = 0; !err && i < l->len; i++) {
+		if (i)
+			err = nw_buf_puts(b, sep);
+		if (!err)
+			err = nw_buf_puts(b, l->items[i]);
+	}
+	return err;
+}
+
 void nw_strlist_clear(nw_strlist *l)
 {
 	for (size_t i = 0; i < l->len; i++)

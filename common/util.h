@@ -44,6 +44,9 @@ enum nw_err nw_strlist_push_owned(nw_strlist *l, char *s);
 /* Appends a copy of s unless an equal string is already in the list. */
 enum nw_err nw_strlist_push_unique(nw_strlist *l, const char *s);
 bool nw_strlist_contains(const nw_strlist *l, const char *s);
+/* Appends the strings of l to b with sep between them; b has room
+ * reserved (so it is a string) even when l is empty. */
+enum nw_err nw_strlist_join(const nw_strlist *l, const char *sep, nw_buf *b);
 void nw_strlist_clear(nw_strlist *l);
 
 /* Reads a whole file. More than max bytes gives NW_ETOOBIG (nothing

@@ -101,17 +101,6 @@ static void make_batch(struct nw_service_batch *b, size_t from, size_t n)
 	}
 }
 
-static void join(nw_buf *b, const nw_strlist *l, const char *sep)
-{
-	b->len = 0;
-	nw_buf_reserve(b, 1);
-	for (size_t i = 0; i < l->len; i++) {
-		if (i)
-			nw_buf_puts(b, sep);
-		nw_buf_puts(b, l->items[i]);
-	}
-}
-
 /* The FTS5 baseline: the batch's articles as the indexer's columns. */
 static void fts5_plain_insert(sqlite3 *db, sqlite3_stmt *st, const struct nw_service_batch *b,
 			      nw_article **arts)
@@ -120,10 +109,12 @@ static void fts5_plain_insert(sqlite3 *db, sqlite3_stmt *st, const struct nw_ser
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (size_t i = 0; i < b->n; i++) {
 		nw_article *a = arts[i];
-		join(&parts[0], &a->paragraphs, "\n");
-		join(&parts[1], &a->captions, "\n");
-		join(&parts[2], &a->people, "; ");
-		join(&parts[3], &a->places, "; ");
+		const nw_strlist *lists[4] = { &a->paragraphs, &a->captions, &a->people, &a->places };
+		static const char *const seps[4] = { "\n", "\n", "; ", "; " };
+		for (int k = 0; k < 4; k++) {   /* the columns as the indexer makes them */
+			parts[k].len = 0;
+			nw_strlist_join(lists[k], seps[k], &parts[k]);
+		}
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)b->items[i].seq);
 		sqlite3_bind_text(st, 2, a->title ? a->title : "", -1, SQLITE_STATIC);

@@ -35,6 +35,14 @@ static void string_lists(void **state)
 	assert_int_equal(nw_strlist_push_unique(&l, "a"), NW_OK);
 	assert_int_equal(nw_strlist_push_unique(&l, "b"), NW_OK);
 	assert_int_equal(l.len, 2);
+	nw_buf joined = NW_BUF_INIT;
+	assert_int_equal(nw_strlist_join(&l, "; ", &joined), NW_OK);
+	assert_string_equal(joined.data, "a; b");
+	nw_buf_release(&joined);
+	nw_strlist none = { 0 };
+	assert_int_equal(nw_strlist_join(&none, "; ", &joined), NW_OK);
+	assert_string_equal(joined.data, "");   /* a string even when empty */
+	nw_buf_release(&joined);
 	assert_true(nw_strlist_contains(&l, "b"));
 	assert_false(nw_strlist_contains(&l, "c"));
 	assert_int_equal(nw_strlist_push_owned(&l, NULL), NW_ENOMEM);
